@@ -1,0 +1,52 @@
+"""The cliff application behind every osops command except the lean ``check run``."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any, NoReturn
+
+from cliff.app import App
+from cliff.commandmanager import CommandManager
+
+from osops import __version__
+
+
+def _one_line_errors(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    def error(message: str) -> NoReturn:
+        parser.exit(2, f"{parser.prog}: error: {message} (see '{parser.prog} --help')\n")
+
+    # argparse prints the whole usage block before the error; operators and
+    # scripts want the one line that says what was wrong.
+    parser.error = error  # type: ignore[method-assign]
+    return parser
+
+
+class OsopsApp(App):
+    """osops: checks, log pipelines and dashboards for OpenStack operators."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            description=(
+                "Shared operations toolkit for OpenStack operators: monitoring checks, "
+                "log pipelines and dashboards, all as plugins. "
+                "'osops plugin list' shows what is installed."
+            ),
+            version=__version__,
+            command_manager=CommandManager("osops.cli"),
+            deferred_help=True,
+        )
+
+    def build_option_parser(
+        self, description: str | None, version: str | None, argparse_kwargs: Any = None
+    ) -> argparse.ArgumentParser:
+        parser = super().build_option_parser(description, version, argparse_kwargs)
+        return _one_line_errors(parser)
+
+    def prepare_to_run_command(self, cmd: Any) -> None:
+        make_parser = cmd.get_parser
+        cmd.get_parser = lambda prog_name: _one_line_errors(make_parser(prog_name))
+
+
+def run(args: list[str]) -> int:
+    """Run one cliff command line; no arguments shows the help."""
+    return int(OsopsApp().run(args or ["--help"]))

@@ -1,0 +1,1 @@
+"""Monitoring checks: the contract, the runner and the generic checks."""

@@ -1,0 +1,1 @@
+"""cliff commands, one module per object."""

@@ -1,0 +1,142 @@
+"""Commands on plugins: list, show and verify every installed plugin of every kind."""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+from typing import Any
+
+from cliff.lister import Lister
+from cliff.show import ShowOne
+
+from osops import plugins
+from osops.exceptions import OsopsError
+
+
+def _summary(obj: Any) -> str:
+    doc = inspect.getdoc(obj) if isinstance(obj, type) and obj.__doc__ else ""
+    return doc.strip().splitlines()[0] if doc else ""
+
+
+class ListPlugin(Lister):
+    """List installed plugins of every kind, with their distribution and status."""
+
+    def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
+        parser: argparse.ArgumentParser = super().get_parser(prog_name)
+        parser.add_argument("--kind", choices=sorted(plugins.KINDS), help="only this kind")
+        return parser
+
+    def take_action(self, parsed_args: Any) -> tuple[tuple[str, ...], list[tuple[Any, ...]]]:
+        kinds = [parsed_args.kind] if parsed_args.kind else None
+        columns = ("Kind", "Name", "Distribution", "Version", "Summary", "Status")
+        rows = [
+            (
+                info.entry.kind,
+                info.entry.name,
+                info.entry.distribution,
+                info.entry.version,
+                _summary(info.obj),
+                info.status,
+            )
+            for info in plugins.inspect(kinds)
+        ]
+        return columns, rows
+
+
+def _describe_arguments(arguments: Any) -> str:
+    lines = []
+    for arg in arguments:
+        flags = [arg.type]
+        if arg.required:
+            flags.append("required")
+        if arg.repeatable:
+            flags.append("repeatable")
+        if arg.secret:
+            flags.append("secret")
+        if arg.default is not None and not arg.secret:
+            flags.append(f"default {arg.default!r}")
+        if arg.choices:
+            flags.append("one of " + "|".join(arg.choices))
+        lines.append(f"{arg.name} ({', '.join(flags)}): {arg.help}")
+    return "\n".join(lines)
+
+
+def _describe_perfdata(perfdata: Any) -> str:
+    lines = []
+    for perf in perfdata:
+        extra = [f"unit {perf.uom!r}"] if perf.uom else []
+        if perf.warning is not None:
+            extra.append(f"warning {perf.warning}")
+        if perf.critical is not None:
+            extra.append(f"critical {perf.critical}")
+        if perf.per:
+            extra.append(f"per {perf.per}")
+        suffix = f" ({', '.join(extra)})" if extra else ""
+        lines.append(f"{perf.label}{suffix}: {perf.help}")
+    return "\n".join(lines)
+
+
+class ShowPlugin(ShowOne):
+    """Show one plugin's metadata: summary, arguments, perfdata and status."""
+
+    def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
+        parser: argparse.ArgumentParser = super().get_parser(prog_name)
+        parser.add_argument("kind", choices=sorted(plugins.KINDS), help="plugin kind")
+        parser.add_argument("name", help="plugin name")
+        return parser
+
+    def take_action(self, parsed_args: Any) -> tuple[tuple[str, ...], tuple[Any, ...]]:
+        from osops import conformance
+
+        entry = plugins.find(parsed_args.kind, parsed_args.name)
+        data: dict[str, Any] = {
+            "kind": entry.kind,
+            "name": entry.name,
+            "distribution": entry.distribution,
+            "version": entry.version,
+            "entry_point": entry.value,
+        }
+        try:
+            obj = plugins.load(entry)
+        except OsopsError as exc:
+            data["status"] = f"broken: {exc}"
+            return tuple(data), tuple(data.values())
+        problems = conformance.problems(entry.kind, entry.name, obj)
+        data["summary"] = _summary(obj)
+        data["description"] = (inspect.getdoc(obj) or "").partition("\n")[2].strip()
+        for attr in ("service", "on_error", "suffix", "media_type", "batch_size"):
+            if hasattr(obj, attr):
+                data[attr] = getattr(obj, attr)
+        if hasattr(obj, "arguments"):
+            data["arguments"] = _describe_arguments(obj.arguments)
+        if hasattr(obj, "perfdata"):
+            data["perfdata"] = _describe_perfdata(obj.perfdata)
+        data["status"] = "ok" if not problems else "broken: " + "; ".join(problems)
+        return tuple(data), tuple(data.values())
+
+
+class VerifyPlugin(Lister):
+    """Run the conformance checks over every installed plugin; non-zero if any fails."""
+
+    failed = False
+
+    def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
+        parser: argparse.ArgumentParser = super().get_parser(prog_name)
+        parser.add_argument("--kind", choices=sorted(plugins.KINDS), help="only this kind")
+        return parser
+
+    def take_action(self, parsed_args: Any) -> tuple[tuple[str, ...], list[tuple[Any, ...]]]:
+        kinds = [parsed_args.kind] if parsed_args.kind else None
+        infos = plugins.inspect(kinds)
+        failures = [i for i in infos if not i.ok]
+        self.failed = bool(failures)
+        if failures:
+            rows = [(i.entry.kind, i.entry.name, i.entry.distribution, i.status) for i in failures]
+            self.app.stderr.write(f"{len(failures)} of {len(infos)} plugins fail conformance\n")
+            return ("Kind", "Name", "Distribution", "Problem"), rows
+        self.app.stderr.write(f"all {len(infos)} plugins conform\n")
+        return ("Kind", "Name", "Distribution", "Problem"), []
+
+    def run(self, parsed_args: Any) -> int:
+        status = int(super().run(parsed_args))
+        return 1 if self.failed else status

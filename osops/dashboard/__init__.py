@@ -1,0 +1,1 @@
+"""Dashboards: the tool-neutral model and the exporter contract."""

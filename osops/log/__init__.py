@@ -1,0 +1,1 @@
+"""Log pipelines: records, the filter and sink contracts, and the generic plugins."""

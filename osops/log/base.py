@@ -1,0 +1,114 @@
+"""The log plugin contracts: a Filter is one pipeline step, a Sink is where records go."""
+
+from __future__ import annotations
+
+import abc
+import logging
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any, ClassVar
+
+from osops.log.record import LogRecord
+from osops.options import Argument
+
+LOG = logging.getLogger(__name__)
+
+
+class Filter(abc.ABC):
+    """One step of a log pipeline: parse, enrich, redact, sample or drop.
+
+    Override :meth:`process`. The base class owns :meth:`run`, which feeds it
+    every record in order and applies ``on_error`` when it raises. A step
+    that holds records back (a parser folding traceback lines into the
+    record that raised them) also overrides :meth:`flush`.
+    """
+
+    #: Options, given as ``--option KEY=VALUE`` or in a pipeline file.
+    arguments: ClassVar[tuple[Argument, ...]] = ()
+    #: What happens to a record when :meth:`process` raises: "drop" it (fail
+    #: closed: redaction must be this) or "keep" it, tagged, as it came.
+    on_error: ClassVar[str] = "drop"
+
+    def __init__(self, options: Mapping[str, Any]) -> None:
+        """Keep the options; a constructor does no I/O.
+
+        :param options: declared argument values by ``Argument.dest``
+        """
+        self.options = options
+        self.errors = 0
+
+    def run(self, records: Iterable[LogRecord]) -> Iterator[LogRecord]:
+        """Apply this step to a stream of records, lazily and in order."""
+        process = self.process
+        for record in records:
+            try:
+                out = process(record)
+            except Exception as exc:  # on_error decides; the pipeline goes on
+                out = self._failed(record, exc)
+            if out is not None:
+                yield out
+        yield from self.flush()
+
+    def _failed(self, record: LogRecord, exc: Exception) -> LogRecord | None:
+        self.errors += 1
+        name = type(self).__name__
+        # The record's text is not logged: it may hold the secret that broke redaction.
+        LOG.warning(
+            "%s failed on %s:%s (%s); record %s",
+            name,
+            record.file or "<stdin>",
+            record.line,
+            type(exc).__name__,
+            "dropped" if self.on_error == "drop" else "kept",
+        )
+        if self.on_error == "drop":
+            return None
+        record.tags.append(f"filter_error:{name}")
+        return record
+
+    @abc.abstractmethod
+    def process(self, record: LogRecord) -> LogRecord | None:
+        """Handle one record.
+
+        :param record: the next record of one file, in file order
+        :returns: the record (changed or not), None to drop it, or, for a
+            step that holds records back, the record it releases now
+        """
+
+    def flush(self) -> Iterable[LogRecord]:
+        """Release what :meth:`process` held back at the end of a file.
+
+        :returns: the remaining records; none by default
+        """
+        return ()
+
+
+class Sink(abc.ABC):
+    """Where records go: a file, Logstash, Elasticsearch or OpenSearch.
+
+    Override :meth:`write`. It receives batches and returns only once the
+    destination has accepted the whole batch: ``osops log ship`` checkpoints
+    file offsets after it returns, so raising loses nothing.
+    """
+
+    #: Options, given as ``--option KEY=VALUE`` or in a config file.
+    arguments: ClassVar[tuple[Argument, ...]] = ()
+    #: Records per :meth:`write` call.
+    batch_size: ClassVar[int] = 500
+
+    def __init__(self, options: Mapping[str, Any]) -> None:
+        """Keep the options; connect lazily in :meth:`write`, not here.
+
+        :param options: declared argument values by ``Argument.dest``
+        """
+        self.options = options
+
+    @abc.abstractmethod
+    def write(self, records: Sequence[LogRecord]) -> None:
+        """Deliver one batch.
+
+        :param records: records in file order
+        :raises osops.exceptions.SinkError: the batch was not (wholly) accepted
+        """
+
+    def close(self) -> None:
+        """Flush and release connections; the default has nothing to release."""

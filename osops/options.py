@@ -1,0 +1,158 @@
+"""Declarative plugin arguments, read by the CLI, the Icinga export and the docs."""
+
+from __future__ import annotations
+
+import re
+
+from osops.exceptions import UsageError
+from osops.value import Value
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
+
+_NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+_TYPES: dict[str, type] = {"str": str, "int": int, "float": float, "bool": bool}
+
+
+class Argument(Value):
+    """One option a plugin accepts: ``--<name>`` for a check, ``--option <name>=`` elsewhere.
+
+    :param name: long option name in kebab case, e.g. ``service-type``
+    :param help: one sentence shown by ``--help``, ``plugin show`` and the Icinga export
+    :param type: ``str``, ``int``, ``float`` or ``bool`` (a flag that takes no value)
+    :param default: value when the option is not given
+    :param required: the plugin cannot run without it
+    :param repeatable: may be given several times; the value is then a list
+    :param secret: a password or token: never echoed, and exported to Icinga only
+        through a ``--config`` file or the environment, never argv
+    :param choices: the only values accepted
+    :param metavar: placeholder in usage text
+    """
+
+    __slots__ = (
+        "name",
+        "help",
+        "type",
+        "default",
+        "required",
+        "repeatable",
+        "secret",
+        "choices",
+        "metavar",
+    )
+
+    def __init__(
+        self,
+        name: str,
+        help: str,
+        type: str = "str",
+        default: Any = None,
+        required: bool = False,
+        repeatable: bool = False,
+        secret: bool = False,
+        choices: tuple[str, ...] = (),
+        metavar: str | None = None,
+    ) -> None:
+        self.name = name
+        self.help = help
+        self.type = type
+        self.default = default
+        self.required = required
+        self.repeatable = repeatable
+        self.secret = secret
+        self.choices = choices
+        self.metavar = metavar
+
+    @property
+    def dest(self) -> str:
+        """The attribute name the value is stored under."""
+        return self.name.replace("-", "_")
+
+    @property
+    def is_flag(self) -> bool:
+        return self.type == "bool"
+
+    def problems(self) -> list[str]:
+        """Contract violations of this declaration, empty when it is sound."""
+        found = []
+        if not _NAME.match(self.name):
+            found.append(f"argument name {self.name!r} is not kebab-case")
+        if self.type not in _TYPES:
+            found.append(f"argument {self.name!r} has unknown type {self.type!r}")
+        if not self.help.strip():
+            found.append(f"argument {self.name!r} has no help text")
+        if self.is_flag and (self.repeatable or self.choices):
+            found.append(f"flag {self.name!r} cannot be repeatable or have choices")
+        if self.required and self.default is not None:
+            found.append(f"argument {self.name!r} is required but has a default")
+        return found
+
+    def convert(self, raw: Any) -> Any:
+        """Turn one raw value (from argv, ``KEY=VALUE`` or YAML) into the declared type.
+
+        :raises UsageError: naming the option when the value does not fit
+        """
+        if self.repeatable and isinstance(raw, list | tuple):
+            return [self._convert_one(item) for item in raw]
+        value = self._convert_one(raw)
+        return [value] if self.repeatable else value
+
+    def _convert_one(self, raw: Any) -> Any:
+        kind = _TYPES.get(self.type, str)
+        try:
+            if kind is bool:
+                if isinstance(raw, bool):
+                    return raw
+                text = str(raw).strip().lower()
+                if text in ("1", "true", "yes", "on"):
+                    return True
+                if text in ("0", "false", "no", "off"):
+                    return False
+                raise ValueError(raw)
+            value = kind(raw)
+        except (TypeError, ValueError):
+            shown = "<hidden>" if self.secret else repr(raw)
+            raise UsageError(f"--{self.name}: expected {self.type}, got {shown}") from None
+        if self.choices and str(value) not in self.choices:
+            raise UsageError(f"--{self.name}: {value!r} is not one of {', '.join(self.choices)}")
+        return value
+
+
+def parse_options(arguments: tuple[Argument, ...], pairs: list[str], where: str) -> dict[str, Any]:
+    """Parse repeated ``KEY=VALUE`` strings against declared arguments (sinks, filters).
+
+    :param where: what the options are for, named in errors (e.g. ``sink 'jsonl'``)
+    :returns: every declared option's value, defaults filled in
+    """
+    declared = {arg.name: arg for arg in arguments}
+    given: dict[str, list[str]] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        key = key.strip().replace("_", "-")
+        if not sep:
+            raise UsageError(f"{where}: option {pair!r} is not KEY=VALUE")
+        if key not in declared:
+            known = ", ".join(sorted(declared)) or "none"
+            raise UsageError(f"{where}: unknown option {key!r} (known: {known})")
+        given.setdefault(key, []).append(value)
+    return resolve(arguments, given, where)
+
+
+def resolve(
+    arguments: tuple[Argument, ...], given: Mapping[str, Any], where: str
+) -> dict[str, Any]:
+    """Convert given raw values, fill defaults and enforce required options."""
+    values: dict[str, Any] = {}
+    for arg in arguments:
+        if arg.name in given:
+            raw = given[arg.name]
+            if isinstance(raw, list) and not arg.repeatable:
+                raw = raw[-1]
+            values[arg.dest] = arg.convert(raw)
+        elif arg.required:
+            raise UsageError(f"{where}: option {arg.name!r} is required")
+        else:
+            values[arg.dest] = arg.default
+    return values
