@@ -252,9 +252,7 @@ def extension_manager(
         LOG.debug("plugin %s in %s failed to load: %s", entry_point.name, namespace, exc)
         failures[entry_point.name] = exc
 
-    return stevedore.ExtensionManager(
-        namespace, on_load_failure_callback=record, verify_requirements=False
-    )
+    return stevedore.ExtensionManager(namespace, on_load_failure_callback=record)
 
 
 def inspect(

@@ -22,7 +22,7 @@ from osops.options import resolve
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs a check ~7 ms at start-up; annotations need none of it
-    from collections.abc import Iterable, Mapping, Sequence
+    from collections.abc import Callable, Iterable, Mapping, Sequence
     from typing import Any, NoReturn
 
 DEFAULT_TIMEOUT = 10.0
@@ -391,8 +391,14 @@ def _usage(argv: Sequence[str]) -> str:
     return "usage: osops check run NAME [options]; osops plugin list --kind check lists NAMEs"
 
 
-def main(argv: Sequence[str], out: Any = None) -> int:
-    """``osops check run NAME [options]``: print one result, return the Nagios exit code."""
+def main(
+    argv: Sequence[str], out: Any = None, load: Callable[[str], type[Check]] | None = None
+) -> int:
+    """``osops check run NAME [options]``: print one result, return the Nagios exit code.
+
+    :param out: where to write (standard output by default)
+    :param load: finds a check class by name (:func:`load_check` by default)
+    """
     out = out or sys.stdout
     verbose = _verbosity(argv)
     name = argv[0] if argv and not argv[0].startswith("-") else ""
@@ -405,7 +411,7 @@ def main(argv: Sequence[str], out: Any = None) -> int:
                 out.write(_usage(argv) + "\n")
                 return int(State.UNKNOWN)
             raise UsageError(_usage(argv))
-        cls = load_check(name)
+        cls = (load or load_check)(name)
         if any(a in ("-h", "--help") for a in argv[1:]):
             out.write(build_parser(name, cls).format_help())
             return int(State.UNKNOWN)

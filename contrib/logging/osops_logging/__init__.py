@@ -1,0 +1,1 @@
+"""osops-logging: parsers, filters and sinks for OpenStack logs, registered as plugins."""

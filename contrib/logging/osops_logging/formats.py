@@ -1,0 +1,68 @@
+"""Line grammars of OpenStack logs: oslo.log heads, contexts, access lines, syslog."""
+
+from __future__ import annotations
+
+import re
+
+# oslo.log: "<date> <time>.<ms> [<pid>] <LEVEL> <logger> [<context>] <message>".
+# The pid is missing in devstack's console format; the context is "[-]",
+# "[req-<uuid> None]", Kilo's six tokens or today's eight.
+OSLO = re.compile(
+    r"(?P<ts>\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:[.,]\d+)?)"
+    r"(?: (?P<pid>\d+))? (?P<level>[A-Z]+) (?P<logger>\S+)"
+    r"(?: \[(?P<ctx>[^\]]*)\])? ?(?P<msg>.*)"
+)
+
+# syslog and journald: "Mar 28 12:20:43.570064 host prog[pid]: text"
+SYSLOG = re.compile(
+    r"(?P<ts>[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d(?:\.\d+)?) (?P<host>\S+) "
+    r"(?P<prog>[^\s\[:]+)(?:\[(?P<pid>\d+)\])?: (?P<msg>.*)"
+)
+
+# The oslo.log part of a syslog message: the time and pid are syslog's.
+OSLO_IN_SYSLOG = re.compile(
+    r"(?:\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)? \d+ )?"
+    r"(?P<level>DEBUG|INFO|WARNING|ERROR|CRITICAL|TRACE|AUDIT) (?P<logger>\S+)"
+    r"(?: \[(?P<ctx>[^\]]*)\])? ?(?P<msg>.*)"
+)
+
+# wsgi access line: 10.0.0.1 "GET /v2.1/servers HTTP/1.1" status: 200 len: 1893 time: 0.24
+ACCESS = re.compile(
+    r"(?P<client>[0-9a-fA-F.:]+|-),? \"(?P<method>[A-Z]+) (?P<path>\S+) HTTP/[\d.]+\" "
+    r"status: (?P<status>\d{3})\s+len: (?P<len>\d+)\s+time: (?P<time>\d+(?:\.\d+)?)"
+)
+
+# DEBUG lines end with "<function> <path>:<line>" (oslo.log logging_debug_format_suffix).
+DEBUG_SUFFIX = re.compile(r" (?P<func>[\w<>.]+) (?P<path>/\S+\.py):(?P<line>\d+)$")
+
+INSTANCE = re.compile(r"\[instance: (?P<uuid>[0-9a-f-]{36})\] ?")
+
+# The last line of a traceback: "module.ErrorType: message" or "ErrorType".
+EXCEPTION = re.compile(r"(?P<type>[A-Za-z_][\w.]*)(?:: ?(?P<msg>.*))?$")
+
+MONTHS = {m: i for i, m in enumerate(
+    ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)}
+
+
+def context(text: str) -> dict[str, str]:
+    """Fields of an oslo.log request context, whichever release wrote it.
+
+    ``-``, ``None`` and empty tokens mean "not set".
+    """
+    tokens = text.split()
+    if not tokens or tokens == ["-"]:
+        return {}
+    if tokens[0].startswith("req-"):
+        # Kilo to Rocky: request_id user tenant [domain user_domain project_domain]
+        names = ("request_id", "user_id", "project_id", "domain_id",
+                 "user_domain_id", "project_domain_id")
+    else:
+        # oslo.log 2022+: global_request_id request_id user project domain
+        # system_scope user_domain project_domain
+        names = ("global_request_id", "request_id", "user_id", "project_id", "domain_id",
+                 "system_scope", "user_domain_id", "project_domain_id")
+    return {
+        name: token
+        for name, token in zip(names, tokens, strict=False)
+        if token not in ("-", "None", "")
+    }

@@ -1,0 +1,1 @@
+"""osops-monitoring: checks for OpenStack services and their infrastructure."""

@@ -1,0 +1,162 @@
+"""Commands on logs: parse, stats and trace, over the configured filter chain."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Iterator, Sequence
+from typing import IO, Any
+
+from cliff.command import Command
+from cliff.lister import Lister
+
+from osops.exceptions import LogError
+from osops.log import pipeline, text
+from osops.log.record import LogRecord
+
+
+def _add_chain_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("files", metavar="FILE", nargs="+", help="log files (.gz too)")
+    parser.add_argument(
+        "--filter", dest="filters", action="append", metavar="NAME",
+        help=f"filter step, repeatable, in order (default: {', '.join(pipeline.DEFAULT_FILTERS)};"
+        " redact is appended when missing)",
+    )
+    parser.add_argument(
+        "--filter-option", dest="filter_options", action="append", default=[],
+        metavar="FILTER.KEY=VALUE", help="option of one filter, e.g. parse.format=oslo",
+    )
+
+
+def _records(parsed_args: Any) -> Iterator[LogRecord]:
+    chain = pipeline.build_chain(parsed_args.filters, parsed_args.filter_options)
+    for path in parsed_args.files:
+        yield from chain.records(path)
+
+
+class ParseLog(Command):
+    """Parse log files into structured records: JSON lines (ECS fields) or text."""
+
+    def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
+        parser = super().get_parser(prog_name)
+        _add_chain_options(parser)
+        parser.add_argument("--format", choices=("json", "text"), default="json",
+                            help="json: one ECS object per line (default); text: for people")
+        parser.add_argument("-o", "--output", metavar="FILE",
+                            help="write here instead of standard output")
+        return parser
+
+    def take_action(self, parsed_args: Any) -> int:
+        import json
+
+        out: IO[str]
+        try:
+            out = open(parsed_args.output, "w") if parsed_args.output else self.app.stdout  # noqa: SIM115
+        except OSError as exc:
+            raise LogError(f"--output {parsed_args.output}: {exc.strerror}") from None
+        try:
+            for record in _records(parsed_args):
+                if parsed_args.format == "json":
+                    out.write(json.dumps(record.to_dict(), ensure_ascii=False) + "\n")
+                else:
+                    out.write(text.line(record) + "\n")
+        finally:
+            if out is not self.app.stdout:
+                out.close()
+        return 0
+
+
+class StatsLog(Command):
+    """Summarise logs: records by service and level, top errors, slowest API calls."""
+
+    def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
+        parser = super().get_parser(prog_name)
+        _add_chain_options(parser)
+        parser.add_argument("--format", choices=("text", "json"), default="text")
+        parser.add_argument("--top", type=int, default=10, help="rows per list (default 10)")
+        return parser
+
+    def take_action(self, parsed_args: Any) -> int:
+        from osops.log.stats import Stats
+
+        stats = Stats(top=parsed_args.top)
+        stats.add(_records(parsed_args))
+        data = stats.as_dict()
+        if parsed_args.format == "json":
+            import json
+
+            self.app.stdout.write(json.dumps(data, indent=2) + "\n")
+        else:
+            self.app.stdout.write(render_stats(data))
+        return 0
+
+
+def render_stats(data: dict[str, Any]) -> str:
+    """The stats report as plain text tables."""
+    lines = [f"{data['records']} records ({data['unparsed']} unparsed)", ""]
+    levels = sorted({lvl for counts in data["by_service"].values() for lvl in counts})
+    width = max([len(s) for s in data["by_service"]] + [7])
+    lines.append("service".ljust(width) + "".join(f"{lvl:>10}" for lvl in levels))
+    for service, counts in data["by_service"].items():
+        lines.append(service.ljust(width) + "".join(f"{counts.get(lvl, 0):>10}" for lvl in levels))
+    lines += ["", "top errors:"]
+    for item in data["top_errors"]:
+        lines.append(
+            f"  {item['count']:>5}  {item['error_type']}  [{item['service']}] {item['example']}"
+        )
+    if not data["top_errors"]:
+        lines.append("  none")
+    lines += ["", f"slowest API calls ({data['api_requests']} requests, "
+              f"{data['api_server_errors']} with 5xx):"]
+    for call in data["slowest_api_calls"]:
+        lines.append(
+            f"  {call['duration_seconds']:>9.3f}s  {call['status']}  {call['method']} "
+            f"{call['path']}  [{call['service']}] {call['request_id'] or '-'}"
+        )
+    if not data["slowest_api_calls"]:
+        lines.append("  none")
+    return "\n".join(lines) + "\n"
+
+
+def related_ids(records: Iterator[LogRecord], wanted: str) -> set[str]:
+    """The request and global request ids tied to ``wanted`` by any record."""
+    ids = {wanted}
+    for record in records:
+        pair = {record.request_id, record.global_request_id} - {None}
+        if pair & ids:
+            ids |= {i for i in pair if i}
+    return ids
+
+
+class TraceLog(Lister):
+    """Follow one request (request id or global request id) across files, merged by time."""
+
+    def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
+        parser = super().get_parser(prog_name)
+        parser.add_argument("request_id", metavar="ID", help="req-<uuid>, local or global")
+        _add_chain_options(parser)
+        return parser
+
+    def take_action(self, parsed_args: Any) -> tuple[Sequence[str], list[tuple[Any, ...]]]:
+        ids = related_ids(_records(parsed_args), parsed_args.request_id)
+        found = [
+            r for r in _records(parsed_args)
+            if r.request_id in ids or r.global_request_id in ids
+        ]
+        found.sort(key=lambda r: (r.timestamp or "", r.file, r.offset))
+        columns = ("Time", "Host", "Service", "Level", "Logger", "Request", "Message")
+        rows = [
+            (r.timestamp, r.host, r.service, r.level, r.logger, r.request_id, _message(r))
+            for r in found
+        ]
+        if not rows:
+            raise LogError(
+                f"no record of {parsed_args.request_id} in {len(parsed_args.files)} file(s)"
+            )
+        return columns, rows
+
+
+def _message(record: LogRecord) -> str:
+    message = (record.message or "").strip()
+    if record.error_type:
+        message += f" ({record.error_type}: {record.error_message or ''})"
+    return message

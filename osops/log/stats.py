@@ -1,0 +1,95 @@
+"""What an operator wants first from a pile of logs: counts, errors, slow calls."""
+
+from __future__ import annotations
+
+import collections
+import heapq
+from collections.abc import Iterable
+from typing import Any
+
+from osops.log.record import LogRecord
+
+PROBLEM_LEVELS = frozenset({"ERROR", "CRITICAL", "TRACE"})
+
+
+class Stats:
+    """Streaming aggregation; memory grows with distinct keys, not with lines."""
+
+    def __init__(self, top: int = 10) -> None:
+        self.top = top
+        self.records = 0
+        self.unparsed = 0
+        self.by_service_level: collections.Counter[tuple[str, str]] = collections.Counter()
+        self.error_types: collections.Counter[str] = collections.Counter()
+        self.error_example: dict[str, LogRecord] = {}
+        self.requests = 0
+        self.server_errors = 0
+        self._slowest: list[tuple[int, int, LogRecord]] = []
+
+    def add(self, records: Iterable[LogRecord]) -> None:
+        for record in records:
+            self.records += 1
+            if not record.parsed:
+                self.unparsed += 1
+            service = record.service or "unknown"
+            self.by_service_level[service, record.level or "UNPARSED"] += 1
+            if record.error_type:
+                self.error_types[record.error_type] += 1
+                self.error_example.setdefault(record.error_type, record)
+            elif record.level in PROBLEM_LEVELS:
+                key = f"(no traceback) {(record.message or '').splitlines()[0][:60]}"
+                self.error_types[key] += 1
+                self.error_example.setdefault(key, record)
+            if record.duration_ns is not None and record.http_method:
+                self.requests += 1
+                if record.http_status is not None and record.http_status >= 500:
+                    self.server_errors += 1
+                item = (record.duration_ns, self.records, record)
+                if len(self._slowest) < self.top:
+                    heapq.heappush(self._slowest, item)
+                else:
+                    heapq.heappushpop(self._slowest, item)
+
+    @property
+    def slowest(self) -> list[LogRecord]:
+        return [item[2] for item in sorted(self._slowest, reverse=True)]
+
+    def as_dict(self) -> dict[str, Any]:
+        levels: dict[str, dict[str, int]] = {}
+        for (service, level), count in sorted(self.by_service_level.items()):
+            levels.setdefault(service, {})[level] = count
+        return {
+            "records": self.records,
+            "unparsed": self.unparsed,
+            "by_service": levels,
+            "top_errors": [
+                {
+                    "error_type": name,
+                    "count": count,
+                    "service": self.error_example[name].service,
+                    "example": _short(self.error_example[name]),
+                    "first_seen": self.error_example[name].timestamp,
+                    "request_id": self.error_example[name].request_id,
+                }
+                for name, count in self.error_types.most_common(self.top)
+            ],
+            "api_requests": self.requests,
+            "api_server_errors": self.server_errors,
+            "slowest_api_calls": [
+                {
+                    "duration_seconds": r.duration,
+                    "method": r.http_method,
+                    "path": r.url_path,
+                    "status": r.http_status,
+                    "service": r.service,
+                    "request_id": r.request_id,
+                    "timestamp": r.timestamp,
+                }
+                for r in self.slowest
+            ],
+        }
+
+
+def _short(record: LogRecord) -> str:
+    text = record.error_message or (record.message or "").splitlines()[0]
+    return text if len(text) <= 100 else text[:97] + "..."

@@ -1,0 +1,24 @@
+"""Every plugin installed from this repository passes its kind's contract (fails CI if not)."""
+
+from __future__ import annotations
+
+import pytest
+
+from osops import plugins
+
+OURS = {"osops", "osops-monitoring", "osops-logging"}
+INSTALLED = [info for info in plugins.inspect() if info.entry.distribution in OURS]
+
+
+def test_every_distribution_of_the_repository_is_installed() -> None:
+    assert {info.entry.distribution for info in INSTALLED} == OURS
+
+
+@pytest.mark.parametrize("info", INSTALLED, ids=lambda i: f"{i.entry.kind}:{i.entry.name}")
+def test_plugin_conforms(info: plugins.PluginInfo) -> None:
+    assert info.ok, info.status
+
+
+def test_names_unique_per_kind() -> None:
+    seen = [(i.entry.kind, i.entry.name) for i in plugins.inspect()]
+    assert len(seen) == len(set(seen))

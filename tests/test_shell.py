@@ -1,0 +1,53 @@
+"""The osops command: help, version, errors and exit codes."""
+
+from __future__ import annotations
+
+from osops import __version__
+from helpers import run_osops
+
+
+def test_version() -> None:
+    proc = run_osops("--version")
+    assert proc.returncode == 0
+    assert proc.stdout.strip() == f"osops {__version__}"
+
+
+def test_help_lists_commands_from_entry_points() -> None:
+    proc = run_osops("--help")
+    assert proc.returncode == 0
+    for command in ("check run", "plugin list", "plugin show", "plugin verify", "log parse"):
+        assert command in proc.stdout
+
+
+def test_no_arguments_shows_help_instead_of_a_shell() -> None:
+    proc = run_osops()
+    assert proc.returncode == 0
+    assert "plugin list" in proc.stdout
+
+
+def test_help_for_one_command() -> None:
+    proc = run_osops("help", "check", "run")
+    assert proc.returncode == 0
+    assert "Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN." in " ".join(proc.stdout.split())
+
+
+def test_bad_option_is_one_line_on_stderr() -> None:
+    proc = run_osops("plugin", "list", "--kind", "nonsense")
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    assert len(proc.stderr.strip().splitlines()) == 1
+    assert "--kind" in proc.stderr and "nonsense" in proc.stderr
+
+
+def test_failing_command_is_one_line_without_traceback() -> None:
+    proc = run_osops("plugin", "show", "check", "no_such_check")
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("no check named 'no_such_check' (installed: ")
+    assert "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_unknown_command_exits_non_zero() -> None:
+    proc = run_osops("frobnicate")
+    assert proc.returncode != 0
+    assert "Traceback" not in proc.stdout + proc.stderr
