@@ -31,8 +31,18 @@ def run_osops(
 def install_target(source: Path, target: Path) -> Path:
     """Build a distribution from source and install it (no deps) into target."""
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
-         "--no-build-isolation", "--target", str(target), str(source)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--target",
+            str(target),
+            str(source),
+        ],
         check=True,
         capture_output=True,
         timeout=300,

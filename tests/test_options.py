@@ -17,7 +17,10 @@ ARGS = (
 
 def test_parse_key_value_options_with_defaults() -> None:
     assert parse_options(ARGS, ["hosts=a", "hosts=b", "verify=no"], "sink 'x'") == {
-        "hosts": ["a", "b"], "port": 9200, "verify": False, "password": None,
+        "hosts": ["a", "b"],
+        "port": 9200,
+        "verify": False,
+        "password": None,
     }
 
 
@@ -25,7 +28,10 @@ def test_parse_key_value_options_with_defaults() -> None:
     ("pairs", "message"),
     [
         (["port"], "sink 'x': option 'port' is not KEY=VALUE"),
-        (["colour=red"], "sink 'x': unknown option 'colour' (known: hosts, password, port, verify)"),
+        (
+            ["colour=red"],
+            "sink 'x': unknown option 'colour' (known: hosts, password, port, verify)",
+        ),
         (["port=high"], "--port: expected int, got 'high'"),
         (["verify=maybe"], "--verify: expected bool, got 'maybe'"),
         (["password=letmein"], "--password: expected int, got <hidden>"),

@@ -25,7 +25,7 @@ def test_scan_finds_core_plugins_with_their_distribution() -> None:
 def test_find_names_what_is_installed() -> None:
     with pytest.raises(PluginNotFound, match=r"no check named 'nope' \(installed: .*dummy"):
         plugins.find("check", "nope")
-    with pytest.raises(PluginNotFound, match="no plugin kind 'widget'"):
+    with pytest.raises(PluginNotFound, match=r"no plugin kind 'widget'"):
         plugins.find("widget", "x")
 
 
@@ -36,7 +36,7 @@ def test_load_failure_says_what_and_the_fix() -> None:
     assert "ModuleNotFoundError" in str(info.value)
     assert "reinstall osops-thing" in str(info.value)
     entry = plugins.EntryPoint("check", "x", "osops.check.dummy:Nope", "osops", "0")
-    with pytest.raises(PluginLoadError, match="registers 'osops.check.dummy:Nope'"):
+    with pytest.raises(PluginLoadError, match=r"registers 'osops\.check\.dummy:Nope'"):
         plugins.load(entry)
 
 
@@ -58,8 +58,9 @@ def _manager(namespace: str, *classes: tuple[str, Any]) -> stevedore.ExtensionMa
 
 
 def test_inspect_flags_contract_breakers_and_keeps_the_rest() -> None:
-    manager = _manager("osops.check", ("good", Good), ("nodoc", NoDoc), ("Bad-Name", Good),
-                       ("notcheck", dict))
+    manager = _manager(
+        "osops.check", ("good", Good), ("nodoc", NoDoc), ("Bad-Name", Good), ("notcheck", dict)
+    )
     infos = {i.entry.name: i for i in plugins.inspect(["check"], managers={"check": manager})}
     assert infos["good"].status == "ok"
     assert "has no docstring" in str(infos["nodoc"].error)

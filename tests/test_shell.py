@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from osops import __version__
 from helpers import run_osops
+
+from osops import __version__
 
 
 def test_version() -> None:

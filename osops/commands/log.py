@@ -17,13 +17,20 @@ from osops.log.record import LogRecord
 def _add_chain_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("files", metavar="FILE", nargs="+", help="log files (.gz too)")
     parser.add_argument(
-        "--filter", dest="filters", action="append", metavar="NAME",
+        "--filter",
+        dest="filters",
+        action="append",
+        metavar="NAME",
         help=f"filter step, repeatable, in order (default: {', '.join(pipeline.DEFAULT_FILTERS)};"
         " redact is appended when missing)",
     )
     parser.add_argument(
-        "--filter-option", dest="filter_options", action="append", default=[],
-        metavar="FILTER.KEY=VALUE", help="option of one filter, e.g. parse.format=oslo",
+        "--filter-option",
+        dest="filter_options",
+        action="append",
+        default=[],
+        metavar="FILTER.KEY=VALUE",
+        help="option of one filter, e.g. parse.format=oslo",
     )
 
 
@@ -39,10 +46,15 @@ class ParseLog(Command):
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
         parser = super().get_parser(prog_name)
         _add_chain_options(parser)
-        parser.add_argument("--format", choices=("json", "text"), default="json",
-                            help="json: one ECS object per line (default); text: for people")
-        parser.add_argument("-o", "--output", metavar="FILE",
-                            help="write here instead of standard output")
+        parser.add_argument(
+            "--format",
+            choices=("json", "text"),
+            default="json",
+            help="json: one ECS object per line (default); text: for people",
+        )
+        parser.add_argument(
+            "-o", "--output", metavar="FILE", help="write here instead of standard output"
+        )
         return parser
 
     def take_action(self, parsed_args: Any) -> int:
@@ -100,13 +112,15 @@ def render_stats(data: dict[str, Any]) -> str:
         lines.append(service.ljust(width) + "".join(f"{counts.get(lvl, 0):>10}" for lvl in levels))
     lines += ["", "top errors:"]
     for item in data["top_errors"]:
-        lines.append(
-            f"  {item['count']:>5}  {item['error_type']}  [{item['service']}] {item['example']}"
-        )
+        label = item["error_type"] or f"(logged by {item['logger']})"
+        lines.append(f"  {item['count']:>5}  {label}  [{item['service']}] {item['example']}")
     if not data["top_errors"]:
         lines.append("  none")
-    lines += ["", f"slowest API calls ({data['api_requests']} requests, "
-              f"{data['api_server_errors']} with 5xx):"]
+    lines += [
+        "",
+        f"slowest API calls ({data['api_requests']} requests, "
+        f"{data['api_server_errors']} with 5xx):",
+    ]
     for call in data["slowest_api_calls"]:
         lines.append(
             f"  {call['duration_seconds']:>9.3f}s  {call['status']}  {call['method']} "
@@ -139,8 +153,7 @@ class TraceLog(Lister):
     def take_action(self, parsed_args: Any) -> tuple[Sequence[str], list[tuple[Any, ...]]]:
         ids = related_ids(_records(parsed_args), parsed_args.request_id)
         found = [
-            r for r in _records(parsed_args)
-            if r.request_id in ids or r.global_request_id in ids
+            r for r in _records(parsed_args) if r.request_id in ids or r.global_request_id in ids
         ]
         found.sort(key=lambda r: (r.timestamp or "", r.file, r.offset))
         columns = ("Time", "Host", "Service", "Level", "Logger", "Request", "Message")

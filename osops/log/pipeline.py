@@ -28,7 +28,10 @@ def read(path: str) -> Iterator[LogRecord]:
     :raises LogError: the file cannot be opened
     """
     try:
-        stream: IO[bytes] = gzip.open(path, "rb") if path.endswith(".gz") else open(path, "rb")
+        # Closed by the with-block below; opened here so the error names the path.
+        stream: gzip.GzipFile | IO[bytes] = (
+            gzip.open(path, "rb") if path.endswith(".gz") else open(path, "rb")  # noqa: SIM115
+        )
     except OSError as exc:
         raise LogError(f"{path}: {exc.strerror or exc}") from None
     with stream:

@@ -94,7 +94,7 @@ PATTERNS: tuple[Pattern, ...] = (
         re.compile(
             # Anchored on the end of the key name: scanning whole words first
             # made this the slowest step of the log pipeline.
-            rf"(?i)({_SENSITIVE_END}['\"]?\s*[:=]\s*)(?!{re.escape(MASK)})"
+            rf"(?i)({_SENSITIVE_END}['\"]?\s*[:=]\s*)(?!{re.escape(MASK)}|[{{\[])"
             r"(['\"]?)([^\s,;'\")}\]]+)\2"
         ),
         rf"\1\2{MASK}\2",

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import collections
 import heapq
+import re
 from collections.abc import Iterable
 from typing import Any
 
 from osops.log.record import LogRecord
 
 PROBLEM_LEVELS = frozenset({"ERROR", "CRITICAL", "TRACE"})
+_DIGITS = re.compile(r"\d+")
 
 
 class Stats:
@@ -37,7 +39,10 @@ class Stats:
                 self.error_types[record.error_type] += 1
                 self.error_example.setdefault(record.error_type, record)
             elif record.level in PROBLEM_LEVELS:
-                key = f"(no traceback) {(record.message or '').splitlines()[0][:60]}"
+                # No traceback: group by logger and the message with its numbers masked,
+                # so "retrying in 1 seconds" and "in 3 seconds" count as one problem.
+                first = (record.message or "").splitlines()[0][:60] if record.message else ""
+                key = f"{record.logger or '-'}: {_DIGITS.sub('#', first)}"
                 self.error_types[key] += 1
                 self.error_example.setdefault(key, record)
             if record.duration_ns is not None and record.http_method:
@@ -64,7 +69,8 @@ class Stats:
             "by_service": levels,
             "top_errors": [
                 {
-                    "error_type": name,
+                    "error_type": self.error_example[name].error_type,
+                    "logger": self.error_example[name].logger,
                     "count": count,
                     "service": self.error_example[name].service,
                     "example": _short(self.error_example[name]),

@@ -41,8 +41,14 @@ def test_json_is_machine_readable() -> None:
     data = json.loads(render(RESULT, "json"))
     assert data["state"] == "WARNING" and data["exit_code"] == 1
     assert data["perfdata"][0] == {
-        "label": "messages_ready", "instance": "q1", "value": 1500, "uom": "",
-        "warning": "1000", "critical": None, "min": 0, "max": None,
+        "label": "messages_ready",
+        "instance": "q1",
+        "value": 1500,
+        "uom": "",
+        "warning": "1000",
+        "critical": None,
+        "min": 0,
+        "max": None,
     }
 
 

@@ -36,7 +36,10 @@ def test_dummy_returns_given_state_and_text(state: str, line: str) -> None:
         (["no_such_check"], "NO_SUCH_CHECK UNKNOWN - no check named 'no_such_check'"),
         (["dummy", "--state", "9"], "DUMMY UNKNOWN - --state: 9 is not one of 0, 1, 2, 3"),
         (["dummy", "--bogus"], "DUMMY UNKNOWN - unrecognized arguments: --bogus"),
-        (["dummy", "-w", "5"], "DUMMY UNKNOWN - --warning: check 'dummy' has no metric to compare"),
+        (
+            ["dummy", "-w", "5"],
+            "DUMMY UNKNOWN - --warning: check 'dummy' has no metric to compare",
+        ),
         (["dummy", "-t", "0"], "DUMMY UNKNOWN - --timeout: must be more than 0 seconds"),
         ([], "OSOPS UNKNOWN - usage: osops check run NAME [options]"),
     ],
@@ -128,10 +131,10 @@ def run_sample(argv: list[str]) -> tuple[int, str]:
 
 
 def test_thresholds_from_declaration_and_argv() -> None:
-    assert run_sample([]) == (
-        0, "SAMPLE OK - load is 1 | load=1;5;10 size[vda]=2048B;;;0\n"
+    assert run_sample([]) == (0, "SAMPLE OK - load is 1 | load=1;5;10 size[vda]=2048B;;;0\n")
+    assert run_sample(["--load", "7"])[1].startswith(
+        "SAMPLE WARNING - load is 7 (outside range 0:5)"
     )
-    assert run_sample(["--load", "7"])[1].startswith("SAMPLE WARNING - load is 7 (outside range 0:5)")
     assert run_sample(["--load", "7", "-w", "8"])[0] == 0
     assert run_sample(["--load", "0.5", "-c", "load=1:"])[0] == 2
     code, out = run_sample(["-c", "size=1000"])
@@ -142,7 +145,9 @@ def test_thresholds_from_declaration_and_argv() -> None:
 def test_unknown_threshold_label_names_the_metrics() -> None:
     code, out = run_sample(["-w", "nope=3"])
     assert code == 3
-    assert out == "SAMPLE UNKNOWN - --warning: check 'sample' has no metric 'nope' (metrics: load, size)\n"
+    assert out == (
+        "SAMPLE UNKNOWN - --warning: check 'sample' has no metric 'nope' (metrics: load, size)\n"
+    )
 
 
 def test_bad_range_is_unknown() -> None:
@@ -151,7 +156,7 @@ def test_bad_range_is_unknown() -> None:
 
 
 def test_verbose_adds_long_output() -> None:
-    code, out = run_sample(["-v"])
+    _, out = run_sample(["-v"])
     assert out.splitlines()[1:] == ["disk vda has 2048 bytes"]
 
 

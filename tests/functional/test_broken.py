@@ -25,15 +25,21 @@ def test_verify_fails_naming_each_broken_plugin(broken_site: dict[str, str]) -> 
     proc = run_osops("plugin", "verify", "-f", "value", "-c", "Name", env=broken_site)
     assert proc.returncode == 1
     assert sorted(proc.stdout.split()) == [
-        "broken_abstract", "broken_attr", "broken_contract", "broken_import"]
+        "broken_abstract",
+        "broken_attr",
+        "broken_contract",
+        "broken_import",
+    ]
     assert "4 of" in proc.stderr
 
 
 def test_running_a_broken_check_is_unknown(broken_site: dict[str, str]) -> None:
     proc = run_osops("check", "run", "broken_import", env=broken_site)
     assert proc.returncode == 3
-    assert proc.stdout.startswith("BROKEN_IMPORT UNKNOWN - check 'broken_import' from osops-broken "
-                                  "failed to load: ModuleNotFoundError")
+    assert proc.stdout.startswith(
+        "BROKEN_IMPORT UNKNOWN - check 'broken_import' from osops-broken "
+        "failed to load: ModuleNotFoundError"
+    )
     assert len(proc.stdout.splitlines()) == 1
     proc = run_osops("check", "run", "broken_contract", env=broken_site)
     assert proc.returncode == 3 and "is not an osops.check.base.Check" in proc.stdout

@@ -19,11 +19,19 @@ def _plugins(env: dict[str, str]) -> dict[tuple[str, str], dict[str, str]]:
 
 def test_every_kind_is_listed_and_credited(example_site: dict[str, str]) -> None:
     listed = _plugins(example_site)
-    for kind, name in [("check", "example_file_age"), ("filter", "example_tag"),
-                       ("sink", "example_count"), ("exporter", "example_markdown"),
-                       ("command", "example_show")]:
+    for kind, name in [
+        ("check", "example_file_age"),
+        ("filter", "example_tag"),
+        ("sink", "example_count"),
+        ("exporter", "example_markdown"),
+        ("command", "example_show"),
+    ]:
         row = listed[kind, name]
-        assert (row["Distribution"], row["Version"], row["Status"]) == ("osops-example", "1.2.3", "ok")
+        assert (row["Distribution"], row["Version"], row["Status"]) == (
+            "osops-example",
+            "1.2.3",
+            "ok",
+        )
         assert row["Summary"]
     assert listed["check", "dummy"]["Distribution"] == "osops"
 
@@ -40,10 +48,13 @@ def test_its_check_runs(example_site: dict[str, str], tmp_path: Path) -> None:
     proc = run_osops("check", "run", "example_file_age", "--path", str(beat), env=example_site)
     assert proc.returncode == 2
     assert proc.stdout.startswith("EXAMPLE_FILE_AGE CRITICAL - age is ")
-    proc = run_osops("check", "run", "example_file_age", "--path", str(tmp_path / "gone"),
-                     env=example_site)
+    proc = run_osops(
+        "check", "run", "example_file_age", "--path", str(tmp_path / "gone"), env=example_site
+    )
     assert (proc.returncode, proc.stdout) == (
-        2, f"EXAMPLE_FILE_AGE CRITICAL - {tmp_path / 'gone'} does not exist\n")
+        2,
+        f"EXAMPLE_FILE_AGE CRITICAL - {tmp_path / 'gone'} does not exist\n",
+    )
 
 
 def test_its_command_runs(example_site: dict[str, str]) -> None:
@@ -54,30 +65,44 @@ def test_its_command_runs(example_site: dict[str, str]) -> None:
 
 
 def test_its_filter_runs_in_the_pipeline(example_site: dict[str, str]) -> None:
-    proc = run_osops("log", "parse", str(SAMPLES / "functional_01-simple_in_l3-agent.log"),
-                     "--filter", "parse", "--filter", "example_tag",
-                     "--filter-option", "example_tag.tag=seen", env=example_site)
+    proc = run_osops(
+        "log",
+        "parse",
+        str(SAMPLES / "functional_01-simple_in_l3-agent.log"),
+        "--filter",
+        "parse",
+        "--filter",
+        "example_tag",
+        "--filter-option",
+        "example_tag.tag=seen",
+        env=example_site,
+    )
     assert proc.returncode == 0, proc.stderr
     records = [json.loads(line) for line in proc.stdout.splitlines()]
     assert records and all("seen" in r["tags"] for r in records)
 
 
 def test_its_sink_and_exporter_load_and_work(example_site: dict[str, str], tmp_path: Path) -> None:
-    script = f"""
+    script = """
 import json, sys
 from osops import plugins
 from osops.dashboard.model import Dashboard
 from osops.log.record import LogRecord
-sink = plugins.load(plugins.find("sink", "example_count"))({{"path": sys.argv[1]}})
+sink = plugins.load(plugins.find("sink", "example_count"))({"path": sys.argv[1]})
 sink.write([LogRecord(raw="x", parsed=True, level="INFO"), LogRecord(raw="y")])
-exporter = plugins.load(plugins.find("exporter", "example_markdown"))({{}})
-board = Dashboard.from_dict("demo", {{"title": "Demo", "rows": [{{"title": "APIs", "panels": [
-    {{"title": "Up", "type": "stat", "source": "metrics", "query": "osops_check_state"}}]}}]}})
+exporter = plugins.load(plugins.find("exporter", "example_markdown"))({})
+board = Dashboard.from_dict("demo", {"title": "Demo", "rows": [{"title": "APIs", "panels": [
+    {"title": "Up", "type": "stat", "source": "metrics", "query": "osops_check_state"}]}]})
 print(exporter.export(board), end="")
 """
     out = tmp_path / "counts.json"
-    proc = subprocess.run([sys.executable, "-c", script, str(out)], capture_output=True,
-                          text=True, env={**os.environ, **example_site}, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-c", script, str(out)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **example_site},
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(out.read_text()) == {"INFO": 1, "UNPARSED": 1}
     assert proc.stdout == "# Demo\n\n## APIs\n- Up (stat): `osops_check_state`\n"

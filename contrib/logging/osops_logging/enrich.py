@@ -27,8 +27,12 @@ class Enrich(Filter):
     arguments = (
         Argument("service", "Service name for every record, instead of the one in the path."),
         Argument("host", "Host name for every record, instead of the one in the path."),
-        Argument("pattern", "Regular expression with named groups 'service' and 'host', "
-                 "searched in the file path.", default=DEFAULT_PATTERN),
+        Argument(
+            "pattern",
+            "Regular expression with named groups 'service' and 'host', "
+            "searched in the file path.",
+            default=DEFAULT_PATTERN,
+        ),
     )
     on_error = "keep"
 

@@ -23,7 +23,8 @@ SYSLOG = re.compile(
 OSLO_IN_SYSLOG = re.compile(
     r"(?:\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)? \d+ )?"
     r"(?P<level>DEBUG|INFO|WARNING|ERROR|CRITICAL|TRACE|AUDIT) (?P<logger>\S+)"
-    r"(?: \[(?P<ctx>[^\]]*)\])? ?(?P<msg>.*)"
+    r"(?: \[(?P<ctx>[^\]]*)\])? ?(?P<msg>.*)",
+    re.DOTALL,  # journald and rsyslog turn a traceback's newlines into "#012"
 )
 
 # wsgi access line: 10.0.0.1 "GET /v2.1/servers HTTP/1.1" status: 200 len: 1893 time: 0.24
@@ -40,8 +41,12 @@ INSTANCE = re.compile(r"\[instance: (?P<uuid>[0-9a-f-]{36})\] ?")
 # The last line of a traceback: "module.ErrorType: message" or "ErrorType".
 EXCEPTION = re.compile(r"(?P<type>[A-Za-z_][\w.]*)(?:: ?(?P<msg>.*))?$")
 
-MONTHS = {m: i for i, m in enumerate(
-    ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)}
+MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1
+    )
+}
 
 
 def context(text: str) -> dict[str, str]:
@@ -52,15 +57,30 @@ def context(text: str) -> dict[str, str]:
     tokens = text.split()
     if not tokens or tokens == ["-"]:
         return {}
-    if tokens[0].startswith("req-"):
+    names: tuple[str, ...]
+    if tokens[0].startswith("req-") and not (len(tokens) > 1 and tokens[1].startswith("req-")):
         # Kilo to Rocky: request_id user tenant [domain user_domain project_domain]
-        names = ("request_id", "user_id", "project_id", "domain_id",
-                 "user_domain_id", "project_domain_id")
+        names = (
+            "request_id",
+            "user_id",
+            "project_id",
+            "domain_id",
+            "user_domain_id",
+            "project_domain_id",
+        )
     else:
         # oslo.log 2022+: global_request_id request_id user project domain
         # system_scope user_domain project_domain
-        names = ("global_request_id", "request_id", "user_id", "project_id", "domain_id",
-                 "system_scope", "user_domain_id", "project_domain_id")
+        names = (
+            "global_request_id",
+            "request_id",
+            "user_id",
+            "project_id",
+            "domain_id",
+            "system_scope",
+            "user_domain_id",
+            "project_domain_id",
+        )
     return {
         name: token
         for name, token in zip(names, tokens, strict=False)

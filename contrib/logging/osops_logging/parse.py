@@ -10,7 +10,6 @@ from typing import Any
 from osops.log.base import Filter
 from osops.log.record import LogRecord
 from osops.options import Argument
-
 from osops_logging import formats
 
 _TRACE_START = "Traceback (most recent call last):"
@@ -25,10 +24,17 @@ class Parse(Filter):
     """
 
     arguments = (
-        Argument("format", "Line format; auto tries oslo.log, then syslog.", default="auto",
-                 choices=("auto", "oslo", "syslog")),
-        Argument("year", "Year of syslog timestamps, which carry none (default: the "
-                 "file's modification year).", type="int"),
+        Argument(
+            "format",
+            "Line format; auto tries oslo.log, then syslog.",
+            default="auto",
+            choices=("auto", "oslo", "syslog"),
+        ),
+        Argument(
+            "year",
+            "Year of syslog timestamps, which carry none (default: the file's modification year).",
+            type="int",
+        ),
     )
     on_error = "keep"  # an unparsable record is still shipped, tagged
 
@@ -139,13 +145,7 @@ def _fill(record: LogRecord, level: str, logger: str, ctx: str | None, msg: str)
         match = formats.INSTANCE.match(msg)
         if match is not None:
             record.instance_uuid = match.group("uuid")
-            msg = msg[match.end():]
-    if level == "DEBUG" and msg[-1:].isdigit():
-        match = formats.DEBUG_SUFFIX.search(msg)
-        if match is not None:
-            record.function = match.group("func")
-            record.origin = f"{match.group('path')}:{match.group('line')}"
-            msg = msg[: match.start()]
+            msg = msg[match.end() :]
     if '" status: ' in msg:
         match = formats.ACCESS.search(msg)
         if match is not None:
@@ -160,7 +160,24 @@ def _fill(record: LogRecord, level: str, logger: str, ctx: str | None, msg: str)
 
 
 def _finish(record: LogRecord) -> LogRecord:
-    """Derive error.type and error.message from a folded traceback's last line."""
+    """Complete a record once every line of it is known.
+
+    DEBUG messages end in "<function> <path>:<line>", after any continuation
+    lines; error.type and error.message come from a traceback's last line.
+    """
+    message = record.message or ""
+    head, found, trace = message.partition("\n" + _TRACE_START)
+    if found:  # a traceback carried inside the message (syslog "#012", Python 2 prints)
+        record.message = message = head
+        record.stack_trace = (
+            _TRACE_START + trace + ("\n" + record.stack_trace if record.stack_trace else "")
+        )
+    if record.level == "DEBUG" and message[-1:].isdigit():
+        match = formats.DEBUG_SUFFIX.search(message)
+        if match is not None:
+            record.function = match.group("func")
+            record.origin = f"{match.group('path')}:{match.group('line')}"
+            record.message = message[: match.start()].rstrip()
     if record.stack_trace:
         for line in reversed(record.stack_trace.splitlines()):
             text = line.strip()

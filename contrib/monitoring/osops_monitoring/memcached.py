@@ -28,14 +28,28 @@ class Memcached(Check):
         Argument("port", "TCP port of the memcached server.", type="int", default=11211),
     )
     perfdata = (
-        Perf("connections_used", "Current connections as a share of max connections.",
-             uom="%", min=0, max=100, warning="80", critical="90",
-             fmt="{value:.1f}% of connections used"),
+        Perf(
+            "connections_used",
+            "Current connections as a share of max connections.",
+            uom="%",
+            min=0,
+            max=100,
+            warning="80",
+            critical="90",
+            fmt="{value:.1f}% of connections used",
+        ),
         Perf("connections", "Current client connections.", min=0),
-        Perf("hit_ratio", "Share of get requests that found their key, since start.",
-             uom="%", min=0, max=100, fmt="hit ratio {value:.1f}%"),
-        Perf("evictions", "Items evicted to free memory for new ones, since start.",
-             uom="c", min=0),
+        Perf(
+            "hit_ratio",
+            "Share of get requests that found their key, since start.",
+            uom="%",
+            min=0,
+            max=100,
+            fmt="hit ratio {value:.1f}%",
+        ),
+        Perf(
+            "evictions", "Items evicted to free memory for new ones, since start.", uom="c", min=0
+        ),
         Perf("response_time", "Time to connect and read the statistics.", uom="s", min=0),
     )
 
@@ -50,7 +64,9 @@ class Memcached(Check):
             yield Detail(f"memcached at {host}:{port} refused the connection", State.CRITICAL)
             return
         except TimeoutError:
-            raise CheckError(f"memcached at {host}:{port} did not answer in {self.timeout:g}s") from None
+            raise CheckError(
+                f"memcached at {host}:{port} did not answer in {self.timeout:g}s"
+            ) from None
         except OSError as exc:
             raise CheckError(f"memcached at {host}:{port}: {exc.strerror or exc}") from None
         elapsed = time.monotonic() - started
@@ -67,8 +83,10 @@ class Memcached(Check):
         yield metric("hit_ratio", 100.0 * hits / lookups if lookups else 100.0)
         yield metric("evictions", evictions)
         yield metric("response_time", round(elapsed, 6))
-        yield Detail(f"memcached {stats.get('version', '?')} up {stats.get('uptime', '?')}s, "
-                     f"{stats.get('curr_items', '?')} items")
+        yield Detail(
+            f"memcached {stats.get('version', '?')} up {stats.get('uptime', '?')}s, "
+            f"{stats.get('curr_items', '?')} items"
+        )
 
 
 def _query(conn: socket.socket, command: bytes) -> dict[str, str]:

@@ -1,0 +1,88 @@
+"""Redaction: every pattern's secret must not survive, in any text field, through the chain."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from helpers import SAMPLES, run_osops
+
+from osops.log.record import LogRecord
+from osops.log.redact import PATTERNS, Redact, redact_text
+
+
+@pytest.mark.parametrize("pattern", PATTERNS, ids=lambda p: p.name)
+def test_pattern_masks_its_example(pattern: object) -> None:
+    assert pattern.secret in pattern.example  # type: ignore[attr-defined]
+    assert pattern.secret not in redact_text(pattern.example)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("text", "secret"),
+    [
+        ('{"auth": {"passwordCredentials": {"password": "Js0nPw!"}}}', "Js0nPw!"),
+        ("connection = mysql+pymysql://nova:Db-Pa55@10.0.0.5/nova?charset=utf8", "Db-Pa55"),
+        ("admin_password = IniPw123", "IniPw123"),
+        ("rabbit_pass=plainPw", "plainPw"),
+        ("metadata_proxy_shared_secret: 'Sh4red'", "Sh4red"),
+        (
+            "'X-Auth-Token': 'gAAAAABiToken_value_which_is_long_enough_to_be_fernet_AAAA'",
+            "gAAAAABiToken",
+        ),
+        ('-H "X-Auth-Token: {SHA1}7b5cf2d3f1b8a2e1c0d9"', "7b5cf2d3f1b8a2e1c0d9"),
+        ("Authorization: Bearer eyJhbGciOi.J9.sig", "eyJhbGciOi"),
+        ("{'os_secret_key': u'AKIAsecret', 'name': 'x'}", "AKIAsecret"),
+    ],
+)
+def test_secret_must_not_appear(text: str, secret: str) -> None:
+    assert secret not in redact_text(text)
+
+
+def test_ordinary_text_is_untouched() -> None:
+    text = "Instance a18a5824 spawned in 12.3 seconds; token count 4, key_name mykey"
+    assert redact_text(text) == text
+
+
+def test_every_text_field_is_redacted() -> None:
+    record = LogRecord(
+        raw="password=a1",
+        message="password=a2",
+        stack_trace="password=a3",
+        error_message="password=a4",
+        url_path="/x?token=a5",
+        parsed=True,
+    )
+    Redact({}).process(record)
+    assert "a1" not in json.dumps(record.to_dict()) + record.raw
+    for secret in ("a2", "a3", "a4", "a5"):
+        assert secret not in json.dumps(record.to_dict())
+
+
+def test_real_tokens_in_bundled_logs_never_leave_osops() -> None:
+    # The Kilo nova-api log carries live X-Auth-Token and x-subject-token values.
+    source = (SAMPLES / "hp-ms-01-c29.nova-api.log").read_text()
+    assert "3dcf524a3d44496b8b3cd6b594c23f47" in source
+    proc = run_osops("log", "parse", str(SAMPLES / "hp-ms-01-c29.nova-api.log"))
+    assert proc.returncode == 0, proc.stderr
+    assert "3dcf524a3d44496b8b3cd6b594c23f47" not in proc.stdout
+    assert '\\"X-Auth-Token: ***\\"' in proc.stdout
+
+
+def test_redaction_failure_drops_the_record(caplog: pytest.LogCaptureFixture) -> None:
+    class Exploding(Redact):
+        """Redaction that fails on records holding 'boom'."""
+
+        def process(self, record: LogRecord) -> LogRecord:
+            if "boom" in record.raw:
+                raise RuntimeError("regex engine failed on password=boom")
+            return super().process(record)
+
+    records = [
+        LogRecord(raw="ok 1"),
+        LogRecord(raw="password=boom", line=2),
+        LogRecord(raw="ok 3"),
+    ]
+    out = list(Exploding({}).run(records))
+    assert [r.raw for r in out] == ["ok 1", "ok 3"]
+    assert "boom" not in caplog.text
+    assert "failed on <stdin>:2 (RuntimeError); record dropped" in caplog.text

@@ -1,0 +1,99 @@
+"""Packaging: lockstep versions, core never imports contrib, clean non-editable installs."""
+
+from __future__ import annotations
+
+import ast
+import configparser
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from helpers import ROOT
+
+SETUPS = [
+    ROOT / "setup.cfg",
+    ROOT / "contrib/monitoring/setup.cfg",
+    ROOT / "contrib/logging/setup.cfg",
+]
+
+
+def _metadata(path: Path) -> configparser.ConfigParser:
+    parser = configparser.ConfigParser()
+    parser.read(path)
+    return parser
+
+
+def test_versions_in_lockstep() -> None:
+    from osops import __version__
+
+    versions = {_metadata(path)["metadata"]["version"] for path in SETUPS}
+    assert versions == {__version__}
+    for path in SETUPS[1:]:
+        assert f"osops=={__version__}" in _metadata(path)["options"]["install_requires"]
+
+
+def _imports(package: Path) -> set[str]:
+    found = set()
+    for source in package.rglob("*.py"):
+        for node in ast.walk(ast.parse(source.read_text())):
+            if isinstance(node, ast.Import):
+                found |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                found.add(node.module.split(".")[0])
+    return found
+
+
+def test_core_never_imports_contrib() -> None:
+    assert not _imports(ROOT / "osops") & {"osops_monitoring", "osops_logging"}
+
+
+@pytest.mark.parametrize(
+    "package", ["contrib/monitoring/osops_monitoring", "contrib/logging/osops_logging"]
+)
+def test_contrib_imports_only_contracts_and_values(package: str) -> None:
+    allowed = {
+        "osops.check.base",
+        "osops.log.base",
+        "osops.log.record",
+        "osops.options",
+        "osops.exceptions",
+        "osops.dashboard.base",
+        "osops.dashboard.model",
+    }
+    for source in (ROOT / package).rglob("*.py"):
+        for node in ast.walk(ast.parse(source.read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("osops."):
+                assert node.module in allowed, f"{source}: imports {node.module}"
+
+
+@pytest.mark.parametrize("where", [".", "contrib/monitoring", "contrib/logging"])
+def test_wheel_holds_only_its_packages(where: str, tmp_path: Path) -> None:
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "-w",
+            str(tmp_path),
+            str(ROOT / where),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    (wheel,) = tmp_path.glob("*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    top = {name.split("/")[0] for name in names}
+    package = {
+        ".": "osops",
+        "contrib/monitoring": "osops_monitoring",
+        "contrib/logging": "osops_logging",
+    }[where]
+    assert {t for t in top if not t.endswith(".dist-info")} == {package}
+    assert not [n for n in names if "/tests/" in n or n.endswith((".yaml", ".log"))]
