@@ -9,7 +9,7 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 
@@ -30,6 +30,17 @@ def wait_for_port(port: int, proc: subprocess.Popen[bytes], deadline: float = 20
             return
         time.sleep(0.1)
     raise RuntimeError(f"{proc.args!r} not listening on {port} after {deadline}s")
+
+
+def wait_until(ready: Callable[[], bool], deadline: float, what: str) -> None:
+    """Poll ``ready`` (errors count as not yet) until it holds; fail after ``deadline`` s."""
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        with contextlib.suppress(Exception):
+            if ready():
+                return
+        time.sleep(0.2)
+    raise RuntimeError(f"{what} not ready after {deadline}s")
 
 
 @contextlib.contextmanager

@@ -80,14 +80,18 @@ class Detail(Value):
     """A fact a probe found that is not a number.
 
     With a ``state`` it counts as a result of its own (e.g. "cluster is not
-    Primary" is CRITICAL); without one it is only long output (``-v``).
+    Primary" is CRITICAL); without one it is long output (``-v``). With a
+    ``label`` it explains that metric: when the metric's thresholds make it
+    WARNING or CRITICAL, the status line shows this text ("2 of 14 down:
+    nova-compute@cmp-3, ...") instead of the bare number.
     """
 
-    __slots__ = ("text", "state")
+    __slots__ = ("label", "state", "text")
 
-    def __init__(self, text: str, state: State | None = None) -> None:
+    def __init__(self, text: str, state: State | None = None, label: str | None = None) -> None:
         self.text = text
         self.state = state
+        self.label = label
 
 
 def metric(label: str, value: float, instance: str | None = None) -> nagiosplugin.Metric:

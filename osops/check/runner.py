@@ -136,15 +136,37 @@ def parse(
     :raises UsageError: naming the option at fault
     """
     given = vars(build_parser(name, cls).parse_args(list(argv)))
+    config = _read_config(given["config"]) if "config" in given else {}
+    return settle(name, cls, config, f"--config {given.get('config')}", given)
+
+
+_FRAMEWORK = frozenset({"warning", "critical", "timeout", "verbose", "output_format"})
+
+
+def settle(
+    name: str,
+    cls: type[Check],
+    config: Mapping[str, Any],
+    where: str,
+    given: Mapping[str, Any] | None = None,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Merge option values from a mapping (a --config file, a suite entry) under argv's.
+
+    :param config: long option names (or their snake_case) to values
+    :param where: names the mapping in errors, e.g. "--config /etc/osops/x.yaml"
+    :param given: what argparse parsed from argv, by dest
+    :returns: (framework settings, check options by dest)
+    :raises UsageError: an unknown option or a value that does not fit
+    """
     declared = {arg.name: arg for arg in cls.arguments}
-    framework = {"warning", "critical", "timeout", "verbose", "output_format"}
+    framework = _FRAMEWORK
     merged: dict[str, Any] = {}
-    if "config" in given:
-        for key, value in _read_config(given["config"]).items():
-            option = str(key).replace("_", "-")
-            if option not in declared and option.replace("-", "_") not in framework:
-                raise UsageError(f"--config {given['config']}: unknown option {key!r}")
-            merged[option] = value
+    for key, value in config.items():
+        option = str(key).replace("_", "-")
+        if option not in declared and option.replace("-", "_") not in framework:
+            raise UsageError(f"{where}: unknown option {key!r}")
+        merged[option] = value
+    given = given or {}
     by_dest = {arg.dest: arg.name for arg in cls.arguments}
     for dest, value in given.items():
         if dest in by_dest:
@@ -229,6 +251,7 @@ class _Resource(nagiosplugin.Resource):  # type: ignore[misc]
         self.check = check
         self.check_name = name
         self.details: list[Detail] = []
+        self.explained: dict[str, str] = {}
         self.declared = {perf.label: perf for perf in check.perfdata}
 
     @property
@@ -239,6 +262,8 @@ class _Resource(nagiosplugin.Resource):  # type: ignore[misc]
         metrics = []
         for item in self.check.probe():
             if isinstance(item, Detail):
+                if item.label is not None:
+                    self.explained[item.label] = item.text
                 self.details.append(item)
                 if item.state is not None:
                     metrics.append(
@@ -261,33 +286,42 @@ class _Resource(nagiosplugin.Resource):  # type: ignore[misc]
 class _Summary(nagiosplugin.Summary):  # type: ignore[misc]
     """Status line: stated details first, then the metrics that decided the state."""
 
-    def __init__(self, primary: str | None) -> None:
+    def __init__(self, primary: str | None, resource: _Resource) -> None:
         self.primary = primary
+        self.resource = resource
+
+    def _describe(self, result: Any) -> str:
+        if result.metric is not None and result.metric.context == _DETAIL:
+            return str(result.hint)
+        explained = self.resource.explained.get(result.metric.name) if result.metric else None
+        return explained or str(result)
 
     def ok(self, results: Any) -> str:
         texts = [str(r.hint) for r in results if r.metric and r.metric.context == _DETAIL]
-        if not texts:
-            texts = [str(r) for r in results if r.metric and r.metric.context == self.primary]
+        texts += [str(r) for r in results if r.metric and r.metric.context == self.primary]
         return ", ".join(texts) or ", ".join(str(r) for r in results)
 
     def problem(self, results: Any) -> str:
         worst = results.most_significant_state
-        return ", ".join(
-            str(r.hint if r.metric and r.metric.context == _DETAIL else r)
-            for r in results
-            if r.state == worst
-        )
+        return ", ".join(self._describe(r) for r in results if r.state == worst)
 
     def empty(self) -> str:
         return "no metrics"
 
 
 def execute(
-    cls: type[Check], name: str, options: Mapping[str, Any], settings: Mapping[str, Any]
+    cls: type[Check],
+    name: str,
+    options: Mapping[str, Any],
+    settings: Mapping[str, Any],
+    alarm: bool = True,
 ) -> CheckResult:
     """Probe, evaluate against thresholds and summarise, within the timeout.
 
     Errors of the check itself propagate; :func:`main` turns them into UNKNOWN.
+
+    :param alarm: enforce the timeout with SIGALRM (main thread only); suites
+        running checks in threads enforce it themselves
     """
     check = cls(options, settings["timeout"])
     warning = thresholds(cls, name, settings["warning"], "warning")
@@ -303,10 +337,13 @@ def execute(
     ]
     resource = _Resource(check, name)
     np_check = nagiosplugin.Check(
-        resource, _DetailContext(_DETAIL), *contexts, _Summary(cls.primary_label())
+        resource, _DetailContext(_DETAIL), *contexts, _Summary(cls.primary_label(), resource)
     )
     started = time.monotonic()
-    _with_timeout(settings["timeout"], np_check)
+    if alarm:
+        _with_timeout(settings["timeout"], np_check)
+    else:
+        np_check()
     duration = time.monotonic() - started
     perfdata = tuple(
         PerfValue(
@@ -377,6 +414,22 @@ def scrub(text: str, secrets: Iterable[str]) -> str:
     return text
 
 
+def failure(name: str, exc: BaseException, verbose: int = 0) -> CheckResult:
+    """The UNKNOWN result for an error of osops, the plugin or the options.
+
+    One line; the traceback only as long output at ``-vvv``.
+    """
+    if isinstance(exc, nagiosplugin.Timeout):
+        message = f"timed out after {exc}"
+    elif isinstance(exc, OsopsError):
+        message = str(exc)
+    else:
+        message = plugins.describe_error(exc)
+    trace = traceback.format_exception(exc) if verbose >= 3 else []
+    lines = tuple(line for chunk in trace for line in chunk.rstrip("\n").splitlines())
+    return CheckResult(name or "osops", State.UNKNOWN, message, details=lines)
+
+
 def _verbosity(argv: Sequence[str]) -> int:
     count = 0
     for arg in argv:
@@ -420,13 +473,6 @@ def main(
         verbose = settings["verbose"]
         result = execute(cls, name, options, settings)
     except Exception as exc:  # a check's own bug is UNKNOWN, never a traceback
-        if isinstance(exc, nagiosplugin.Timeout):
-            message = f"timed out after {exc}"
-        elif isinstance(exc, OsopsError):
-            message = str(exc)
-        else:
-            message = plugins.describe_error(exc)
-        trace = traceback.format_exc().splitlines() if verbose >= 3 else []
-        result = CheckResult(name or "osops", State.UNKNOWN, message, details=tuple(trace))
+        result = failure(name, exc, verbose)
     out.write(scrub(render(result, fmt, verbose), _secrets(cls, options)))
     return result.exit_code

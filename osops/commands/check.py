@@ -6,6 +6,9 @@ import argparse
 from typing import Any
 
 from cliff.command import Command
+from cliff.lister import Lister
+
+from osops.exceptions import UsageError
 
 
 class RunCheck(Command):
@@ -31,3 +34,73 @@ class RunCheck(Command):
         from osops.check import runner
 
         return runner.main([parsed_args.check, *parsed_args.options])
+
+
+class SuiteCheck(Lister):
+    """Run a suite of checks from a YAML file concurrently; exit with the worst state."""
+
+    worst = 0
+
+    def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
+        parser: argparse.ArgumentParser = super().get_parser(prog_name)
+        parser.add_argument("suite", metavar="FILE", help="YAML: checks: [{check, name, options}]")
+        parser.add_argument("--junit", metavar="FILE", help="also write JUnit XML here")
+        parser.add_argument(
+            "--save", metavar="FILE", help="also write the results as JSON, for a later --compare"
+        )
+        parser.add_argument(
+            "--compare",
+            metavar="FILE",
+            help="results saved before (e.g. before an upgrade): show what changed",
+        )
+        return parser
+
+    def take_action(self, parsed_args: Any) -> tuple[tuple[str, ...], list[tuple[Any, ...]]]:
+        import json
+
+        from osops.check import junit, suite
+        from osops.check.output import as_dict
+
+        before = _saved_states(parsed_args.compare) if parsed_args.compare else None
+        loaded = suite.load(parsed_args.suite)
+        results = suite.run(loaded)
+        self.worst = int(suite.worst(results))
+        if parsed_args.junit:
+            junit.write_atomically(parsed_args.junit, junit.render(loaded.path, results))
+        if parsed_args.save:
+            text = json.dumps([as_dict(r) for r in results], indent=2) + "\n"
+            junit.write_atomically(parsed_args.save, text)
+        columns: tuple[str, ...] = ("Name", "State", "Summary", "Duration")
+        rows = [(r.name, r.state.name, r.summary, round(r.duration, 3)) for r in results]
+        if before is not None:
+            columns += ("Before", "Changed")
+            rows = [
+                (
+                    *row,
+                    before.get(r.name, "-"),
+                    "yes" if before.get(r.name) != r.state.name else "",
+                )
+                for row, r in zip(rows, results, strict=True)
+            ]
+            changed = sum(1 for row in rows if row[-1])
+            self.app.stderr.write(
+                f"{changed} of {len(rows)} checks changed state since {parsed_args.compare}\n"
+            )
+        return columns, rows
+
+    def run(self, parsed_args: Any) -> int:
+        status = int(super().run(parsed_args))
+        return status or self.worst
+
+
+def _saved_states(path: str) -> dict[str, str]:
+    import json
+
+    try:
+        with open(path) as fh:
+            data = json.load(fh)
+        return {item["check"]: item["state"] for item in data}
+    except OSError as exc:
+        raise UsageError(f"--compare {path}: {exc.strerror}") from None
+    except (ValueError, TypeError, KeyError):
+        raise UsageError(f"--compare {path}: not results written by --save") from None
