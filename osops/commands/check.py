@@ -71,7 +71,9 @@ class SuiteCheck(Lister):
             text = json.dumps([as_dict(r) for r in results], indent=2) + "\n"
             junit.write_atomically(parsed_args.save, text)
         columns: tuple[str, ...] = ("Name", "State", "Summary", "Duration")
-        rows = [(r.name, r.state.name, r.summary, round(r.duration, 3)) for r in results]
+        rows: list[tuple[Any, ...]] = [
+            (r.name, r.state.name, r.summary, round(r.duration, 3)) for r in results
+        ]
         if before is not None:
             columns += ("Before", "Changed")
             rows = [

@@ -140,7 +140,7 @@ def test_certificate_days_left(tls: tuple[int, Path]) -> None:
     )
     assert proc.returncode == 2  # 5 days left, default critical below 7
     assert "certificate expires in 5 days (outside range 7:)" in proc.stdout
-    status, _, perfdata = proc.stdout.strip().partition(" | ")
+    _, _, perfdata = proc.stdout.strip().partition(" | ")
     emitted = {item.split("=")[0] for item in perfdata.split()}
     assert emitted == {perf.label for perf in Http.perfdata}
     proc = run_osops(

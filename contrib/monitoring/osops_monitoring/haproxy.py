@@ -6,7 +6,7 @@ import csv
 import io
 import socket
 
-from osops.check.base import Argument, Check, Detail, Perf, State, metric
+from osops.check.base import Argument, Check, Detail, Perf, metric
 from osops.exceptions import CheckError, UsageError
 
 TYPE_CHECKING = False
@@ -109,7 +109,11 @@ class Haproxy(Check):
         import urllib.error
         import urllib.request
 
-        request = urllib.request.Request(url if url.endswith(";csv") else url + ";csv")
+        if not url.startswith(("http://", "https://")):
+            raise UsageError(f"--url: {url!r} is not an http(s) URL")
+        request = urllib.request.Request(  # noqa: S310 - the scheme is checked above
+            url if url.endswith(";csv") else url + ";csv"
+        )
         if self.options["username"]:
             token = f"{self.options['username']}:{self.options['password'] or ''}"
             request.add_header(

@@ -78,9 +78,9 @@ class Memcached(Check):
         except (KeyError, ValueError) as exc:
             raise CheckError(f"memcached at {host}:{port}: stats lack {exc}") from None
         lookups = hits + misses
-        yield metric("connections_used", 100.0 * current / maximum if maximum else 0.0)
+        yield metric("connections_used", round(100.0 * current / maximum, 2) if maximum else 0.0)
         yield metric("connections", current).replace(max=maximum)
-        yield metric("hit_ratio", 100.0 * hits / lookups if lookups else 100.0)
+        yield metric("hit_ratio", round(100.0 * hits / lookups, 2) if lookups else 100.0)
         yield metric("evictions", evictions)
         yield metric("response_time", round(elapsed, 6))
         yield Detail(

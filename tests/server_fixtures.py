@@ -1,0 +1,142 @@
+"""Session fixtures that start real servers on 127.0.0.1 and stop them by pid."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from servers import daemon, free_port, wait_until
+
+
+@pytest.fixture(scope="session")
+def memcached(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+    """A real memcached on 127.0.0.1, holding a few keys; yields its port."""
+    port = free_port()
+    log = tmp_path_factory.mktemp("memcached") / "memcached.log"
+    argv = ["memcached", "-l", "127.0.0.1", "-p", str(port), "-U", "0", "-u", "nobody", "-c", "64"]
+    with daemon(argv, port, log):
+        with socket.create_connection(("127.0.0.1", port), 5) as conn:
+            conn.sendall(b"set k 0 0 1\r\nv\r\nget k\r\nget missing\r\n")
+            time.sleep(0.2)
+        yield port
+
+
+@pytest.fixture(scope="session")
+def haproxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """A real HAProxy: backend 'api' with one server up and one down, 'dead' all down.
+
+    Yields the stats socket path, the stats page URL and its credentials.
+    """
+    where = tmp_path_factory.mktemp("haproxy")
+    with socket.socket() as alive:
+        alive.bind(("127.0.0.1", 0))
+        alive.listen(64)
+        stats_port = free_port()
+        config = where / "haproxy.cfg"
+        config.write_text(
+            "global\n"
+            f"    stats socket {where}/stats.sock mode 600 level admin\n"
+            "defaults\n    mode http\n    timeout connect 1s\n"
+            "    timeout client 5s\n    timeout server 5s\n"
+            f"frontend stats\n    bind 127.0.0.1:{stats_port}\n    stats enable\n"
+            "    stats uri /stats\n    stats auth admin:St4ts-Pw\n"
+            "backend api\n"
+            f"    server api1 127.0.0.1:{alive.getsockname()[1]} check inter 200 rise 1 fall 1\n"
+            f"    server api2 127.0.0.1:{free_port()} check inter 200 rise 1 fall 1\n"
+            "backend dead\n"
+            f"    server dead1 127.0.0.1:{free_port()} check inter 200 rise 1 fall 1\n"
+        )
+        with daemon(["haproxy", "-db", "-f", str(config)], stats_port, where / "haproxy.log"):
+            wait_until(lambda: _haproxy_settled(where / "stats.sock"), 20, "haproxy health checks")
+            yield {
+                "socket": str(where / "stats.sock"),
+                "url": f"http://127.0.0.1:{stats_port}/stats",
+                "username": "admin",
+                "password": "St4ts-Pw",
+            }
+
+
+def _haproxy_settled(path: Path) -> bool:
+    with socket.socket(socket.AF_UNIX) as conn:
+        conn.connect(str(path))
+        conn.sendall(b"show stat\n")
+        text = b""
+        while chunk := conn.recv(65536):
+            text += chunk
+    states = {
+        line.split(",")[1]: line.split(",")[17]
+        for line in text.decode().splitlines()[1:]
+        if line.count(",") > 17
+    }
+    return states.get("api1") == "UP" and states.get("api2") == "DOWN" == states.get("dead1")
+
+
+GALERA_USER = {"username": "osops", "password": "Galera-Pw-1"}
+
+
+def _mariadb(where: Path, port: int, wsrep: bool) -> list[str]:
+    """Initialise a data directory and return the mariadbd command line for it."""
+    data = where / "data"
+    subprocess.run(
+        ["mariadb-install-db", "--no-defaults", f"--datadir={data}", "--user=root",
+         "--auth-root-authentication-method=socket", "--skip-test-db"],
+        check=True, capture_output=True, timeout=120,
+    )
+    argv = [
+        "mariadbd", "--no-defaults", f"--datadir={data}", f"--socket={where}/mysql.sock",
+        f"--port={port}", "--bind-address=127.0.0.1", "--user=root",
+        f"--pid-file={where}/mysql.pid", "--skip-name-resolve", "--innodb-buffer-pool-size=32M",
+    ]
+    if wsrep:
+        gcomm, ist = free_port(), free_port()
+        argv += [
+            "--wsrep-on=ON", "--wsrep-provider=/usr/lib/galera/libgalera_smm.so",
+            "--wsrep-cluster-address=gcomm://", "--wsrep-new-cluster", "--binlog-format=ROW",
+            "--innodb-autoinc-lock-mode=2", "--wsrep-node-address=127.0.0.1",
+            f"--wsrep-provider-options=gmcast.listen_addr=tcp://127.0.0.1:{gcomm};"
+            f"ist.recv_addr=127.0.0.1:{ist}",
+        ]
+    return argv
+
+
+def _grant(where: Path) -> None:
+    sql = (f"CREATE USER '{GALERA_USER['username']}'@'127.0.0.1' IDENTIFIED BY "
+           f"'{GALERA_USER['password']}'; GRANT USAGE ON *.* TO '{GALERA_USER['username']}'@'127.0.0.1';")
+    subprocess.run(["mariadb", "--no-defaults", "-S", f"{where}/mysql.sock", "-uroot", "-e", sql],
+                   check=True, capture_output=True, timeout=60)
+
+
+def _wsrep_synced(where: Path) -> bool:
+    out = subprocess.run(
+        ["mariadb", "--no-defaults", "-S", f"{where}/mysql.sock", "-uroot", "-N", "-e",
+         "SHOW GLOBAL STATUS LIKE 'wsrep_local_state_comment'"],
+        capture_output=True, text=True, timeout=10, check=False,
+    ).stdout
+    return "Synced" in out
+
+
+@pytest.fixture(scope="session")
+def galera(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """MariaDB as a single-node Galera cluster (galera-4), with an unprivileged user."""
+    where = tmp_path_factory.mktemp("galera")
+    port = free_port()
+    with daemon(_mariadb(where, port, wsrep=True), port, where / "mariadb.log"):
+        wait_until(lambda: _wsrep_synced(where), 30, "galera node")
+        _grant(where)
+        yield {"host": "127.0.0.1", "port": port, **GALERA_USER}
+
+
+@pytest.fixture(scope="session")
+def mariadb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """A plain MariaDB, not in any cluster."""
+    where = tmp_path_factory.mktemp("mariadb")
+    port = free_port()
+    with daemon(_mariadb(where, port, wsrep=False), port, where / "mariadb.log"):
+        _grant(where)
+        yield {"host": "127.0.0.1", "port": port, **GALERA_USER}
