@@ -21,8 +21,8 @@ class CheckError(OsopsError):
     """A check could not find out the state of what it watches (UNKNOWN)."""
 
 
-class ServiceError(CheckError):
-    """The watched service answered, but not in a way the check understands."""
+class ServiceDown(OsopsError):
+    """The watched service refused, failed (5xx) or is otherwise down: CRITICAL."""
 
 
 class LogError(OsopsError):

@@ -48,3 +48,29 @@ def install_target(source: Path, target: Path) -> Path:
         timeout=300,
     )
     return target
+
+
+def assert_unknown_when_hung(check: str, *args: str) -> None:
+    """Against a server that accepts and never answers: UNKNOWN, one line, within timeout + 1 s.
+
+    Timed in-process (interpreter start-up is not the check's doing, and a
+    loaded CI machine makes it vary), then once more as Icinga runs it.
+    """
+    import io
+    import time
+
+    from servers import silent_listener
+
+    from osops.check import runner
+
+    with silent_listener() as port:
+        argv = [check, *(a.format(port=port) for a in args), "-t", "1"]
+        out = io.StringIO()
+        started = time.monotonic()
+        code = runner.main(argv, out=out)
+        elapsed = time.monotonic() - started
+        assert (code, len(out.getvalue().splitlines())) == (3, 1), out.getvalue()
+        assert out.getvalue().startswith(f"{check.upper()} UNKNOWN - ")
+        assert elapsed < 2.0, f"{check} took {elapsed:.2f}s with -t 1"
+        proc = run_osops("check", "run", *argv)
+        assert (proc.returncode, proc.stdout) == (3, out.getvalue())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import socket
 import subprocess
 import time
@@ -84,21 +83,40 @@ def _mariadb(where: Path, port: int, wsrep: bool) -> list[str]:
     """Initialise a data directory and return the mariadbd command line for it."""
     data = where / "data"
     subprocess.run(
-        ["mariadb-install-db", "--no-defaults", f"--datadir={data}", "--user=root",
-         "--auth-root-authentication-method=socket", "--skip-test-db"],
-        check=True, capture_output=True, timeout=120,
+        [
+            "mariadb-install-db",
+            "--no-defaults",
+            f"--datadir={data}",
+            "--user=root",
+            "--auth-root-authentication-method=socket",
+            "--skip-test-db",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
     )
     argv = [
-        "mariadbd", "--no-defaults", f"--datadir={data}", f"--socket={where}/mysql.sock",
-        f"--port={port}", "--bind-address=127.0.0.1", "--user=root",
-        f"--pid-file={where}/mysql.pid", "--skip-name-resolve", "--innodb-buffer-pool-size=32M",
+        "mariadbd",
+        "--no-defaults",
+        f"--datadir={data}",
+        f"--socket={where}/mysql.sock",
+        f"--port={port}",
+        "--bind-address=127.0.0.1",
+        "--user=root",
+        f"--pid-file={where}/mysql.pid",
+        "--skip-name-resolve",
+        "--innodb-buffer-pool-size=32M",
     ]
     if wsrep:
         gcomm, ist = free_port(), free_port()
         argv += [
-            "--wsrep-on=ON", "--wsrep-provider=/usr/lib/galera/libgalera_smm.so",
-            "--wsrep-cluster-address=gcomm://", "--wsrep-new-cluster", "--binlog-format=ROW",
-            "--innodb-autoinc-lock-mode=2", "--wsrep-node-address=127.0.0.1",
+            "--wsrep-on=ON",
+            "--wsrep-provider=/usr/lib/galera/libgalera_smm.so",
+            "--wsrep-cluster-address=gcomm://",
+            "--wsrep-new-cluster",
+            "--binlog-format=ROW",
+            "--innodb-autoinc-lock-mode=2",
+            "--wsrep-node-address=127.0.0.1",
             f"--wsrep-provider-options=gmcast.listen_addr=tcp://127.0.0.1:{gcomm};"
             f"ist.recv_addr=127.0.0.1:{ist}",
         ]
@@ -106,17 +124,34 @@ def _mariadb(where: Path, port: int, wsrep: bool) -> list[str]:
 
 
 def _grant(where: Path) -> None:
-    sql = (f"CREATE USER '{GALERA_USER['username']}'@'127.0.0.1' IDENTIFIED BY "
-           f"'{GALERA_USER['password']}'; GRANT USAGE ON *.* TO '{GALERA_USER['username']}'@'127.0.0.1';")
-    subprocess.run(["mariadb", "--no-defaults", "-S", f"{where}/mysql.sock", "-uroot", "-e", sql],
-                   check=True, capture_output=True, timeout=60)
+    sql = (
+        f"CREATE USER '{GALERA_USER['username']}'@'127.0.0.1' IDENTIFIED BY "
+        f"'{GALERA_USER['password']}'; GRANT USAGE ON *.* TO '{GALERA_USER['username']}'@'127.0.0.1';"
+    )
+    subprocess.run(
+        ["mariadb", "--no-defaults", "-S", f"{where}/mysql.sock", "-uroot", "-e", sql],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
 
 
 def _wsrep_synced(where: Path) -> bool:
     out = subprocess.run(
-        ["mariadb", "--no-defaults", "-S", f"{where}/mysql.sock", "-uroot", "-N", "-e",
-         "SHOW GLOBAL STATUS LIKE 'wsrep_local_state_comment'"],
-        capture_output=True, text=True, timeout=10, check=False,
+        [
+            "mariadb",
+            "--no-defaults",
+            "-S",
+            f"{where}/mysql.sock",
+            "-uroot",
+            "-N",
+            "-e",
+            "SHOW GLOBAL STATUS LIKE 'wsrep_local_state_comment'",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=10,
+        check=False,
     ).stdout
     return "Synced" in out
 
@@ -140,3 +175,86 @@ def mariadb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
     with daemon(_mariadb(where, port, wsrep=False), port, where / "mariadb.log"):
         _grant(where)
         yield {"host": "127.0.0.1", "port": port, **GALERA_USER}
+
+
+RABBIT_USER = {"username": "osops", "password": "Rabb1t-Pw"}
+
+
+def _rabbit_api(port: int, method: str, path: str, body: Any = None) -> Any:
+    import requests
+
+    response = requests.request(
+        method, f"http://127.0.0.1:{port}{path}", json=body, auth=("guest", "guest"), timeout=10
+    )
+    response.raise_for_status()
+    return response.json() if response.content else None
+
+
+@pytest.fixture(scope="session")
+def rabbitmq(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """RabbitMQ with the management plugin, all listeners on 127.0.0.1.
+
+    Holds queue 'work' with 3 ready messages and no consumer, and a
+    monitoring user. Yields the management URL and credentials.
+    """
+    where = tmp_path_factory.mktemp("rabbitmq")
+    amqp, api, dist, epmd = free_port(), free_port(), free_port(), free_port()
+    (where / "enabled_plugins").write_text("[rabbitmq_management].\n")
+    (where / "rabbitmq.conf").write_text(
+        f"listeners.tcp.default = 127.0.0.1:{amqp}\n"
+        f"management.tcp.port = {api}\nmanagement.tcp.ip = 127.0.0.1\n"
+        "collect_statistics_interval = 1000\nmanagement.rates_mode = none\n"
+    )
+    env = {
+        "HOME": str(where),
+        "RABBITMQ_NODENAME": "rabbit@localhost",
+        "RABBITMQ_NODE_IP_ADDRESS": "127.0.0.1",
+        "RABBITMQ_NODE_PORT": str(amqp),
+        "RABBITMQ_DIST_PORT": str(dist),
+        "ERL_EPMD_ADDRESS": "127.0.0.1",
+        "ERL_EPMD_PORT": str(epmd),
+        "RABBITMQ_MNESIA_BASE": str(where / "mnesia"),
+        "RABBITMQ_LOG_BASE": str(where / "log"),
+        "RABBITMQ_ENABLED_PLUGINS_FILE": str(where / "enabled_plugins"),
+        "RABBITMQ_CONFIG_FILE": str(where / "rabbitmq"),
+        "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS": "-kernel inet_dist_use_interface {127,0,0,1}",
+    }
+    argv = ["/usr/lib/rabbitmq/bin/rabbitmq-server"]
+    try:
+        with daemon(argv, api, where / "rabbitmq.log", env=env):
+            _rabbit_api(
+                api,
+                "PUT",
+                "/api/users/osops",
+                {"password": RABBIT_USER["password"], "tags": "monitoring"},
+            )
+            _rabbit_api(
+                api,
+                "PUT",
+                "/api/permissions/%2F/osops",
+                {"configure": "", "write": "", "read": ".*"},
+            )
+            _rabbit_api(api, "PUT", "/api/queues/%2F/work", {"durable": False})
+            for n in range(3):
+                _rabbit_api(
+                    api,
+                    "POST",
+                    "/api/exchanges/%2F/amq.default/publish",
+                    {
+                        "properties": {},
+                        "routing_key": "work",
+                        "payload": f"job {n}",
+                        "payload_encoding": "string",
+                    },
+                )
+            wait_until(
+                lambda: _rabbit_api(api, "GET", "/api/queues/%2F/work").get("messages_ready") == 3,
+                30,
+                "rabbitmq queue statistics",
+            )
+            yield {"url": f"http://127.0.0.1:{api}", **RABBIT_USER}
+    finally:
+        # epmd outlives the node it served; stop the one this fixture started.
+        subprocess.run(
+            ["epmd", "-port", str(epmd), "-kill"], capture_output=True, timeout=10, check=False
+        )

@@ -44,16 +44,22 @@ def wait_until(ready: Callable[[], bool], deadline: float, what: str) -> None:
 
 
 @contextlib.contextmanager
-def daemon(argv: Sequence[str], port: int, log: Path) -> Iterator[subprocess.Popen[bytes]]:
+def daemon(
+    argv: Sequence[str], port: int, log: Path, env: dict[str, str] | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
     """Run a server in the foreground of a child process; stop it by pid afterwards."""
     if shutil.which(argv[0]) is None:
         raise RuntimeError(f"{argv[0]} is not installed: run tools/setup --dev")
     with open(log, "wb") as out:
         proc = subprocess.Popen(
-            list(argv), stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            list(argv),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env={**os.environ, **(env or {})},
         )
     try:
-        wait_for_port(port, proc)
+        wait_for_port(port, proc, deadline=60)
         yield proc
     finally:
         with contextlib.suppress(ProcessLookupError):

@@ -17,7 +17,7 @@ from osops import plugins
 from osops.check.base import Check, Detail, Perf, State
 from osops.check.output import FORMATS, render
 from osops.check.result import CheckResult, PerfValue
-from osops.exceptions import CheckError, OsopsError, PluginLoadError, UsageError
+from osops.exceptions import CheckError, OsopsError, PluginLoadError, ServiceDown, UsageError
 from osops.options import resolve
 
 TYPE_CHECKING = False
@@ -415,10 +415,12 @@ def scrub(text: str, secrets: Iterable[str]) -> str:
 
 
 def failure(name: str, exc: BaseException, verbose: int = 0) -> CheckResult:
-    """The UNKNOWN result for an error of osops, the plugin or the options.
+    """The result for a check that raised: CRITICAL for :class:`ServiceDown`, else UNKNOWN.
 
     One line; the traceback only as long output at ``-vvv``.
     """
+    if isinstance(exc, ServiceDown):
+        return CheckResult(name, State.CRITICAL, str(exc))
     if isinstance(exc, nagiosplugin.Timeout):
         message = f"timed out after {exc}"
     elif isinstance(exc, OsopsError):
