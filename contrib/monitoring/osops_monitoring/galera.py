@@ -118,5 +118,6 @@ class Galera(Check):
 
 
 def _reason(exc: BaseException) -> str:
-    args = getattr(exc, "args", ())
+    # pymysql errors carry (code, message); the message alone reads best.
+    args: tuple[Any, ...] = tuple(exc.args)
     return str(args[1]) if len(args) > 1 else str(exc) or type(exc).__name__
