@@ -36,14 +36,33 @@ class Galera(Check):
         Argument("expected-size", "Nodes the cluster should have; fewer is CRITICAL.", type="int"),
     )
     perfdata = (
-        Perf("connections_used", "Connections in use as a share of max_connections.", uom="%",
-             min=0, max=100, warning="80", critical="90", fmt="{value:.1f}% of connections used"),
+        Perf(
+            "connections_used",
+            "Connections in use as a share of max_connections.",
+            uom="%",
+            min=0,
+            max=100,
+            warning="80",
+            critical="90",
+            fmt="{value:.1f}% of connections used",
+        ),
         Perf("connections", "Threads_connected.", min=0),
-        Perf("cluster_size", "Nodes in the cluster this node sees.", min=0,
-             fmt="cluster size {value}"),
-        Perf("flow_control_paused", "Share of time replication was paused by flow control.",
-             uom="%", min=0, max=100, warning="10", critical="50",
-             fmt="flow control paused {value:.1f}% of the time"),
+        Perf(
+            "cluster_size",
+            "Nodes in the cluster this node sees.",
+            min=0,
+            fmt="cluster size {value}",
+        ),
+        Perf(
+            "flow_control_paused",
+            "Share of time replication was paused by flow control.",
+            uom="%",
+            min=0,
+            max=100,
+            warning="10",
+            critical="50",
+            fmt="flow control paused {value:.1f}% of the time",
+        ),
         Perf("local_recv_queue_avg", "Average length of the receive queue.", min=0),
         Perf("response_time", "Time to connect and read the status.", uom="s", min=0),
     )
@@ -56,16 +75,20 @@ class Galera(Check):
         started = time.monotonic()
         try:
             conn = pymysql.connect(
-                host=self.options["host"], port=self.options["port"],
-                unix_socket=self.options["socket"], user=self.options["username"],
-                password=self.options["password"] or "", connect_timeout=self.timeout,
+                host=self.options["host"],
+                port=self.options["port"],
+                unix_socket=self.options["socket"],
+                user=self.options["username"],
+                password=self.options["password"] or "",
+                connect_timeout=self.timeout,
                 read_timeout=self.timeout,
             )
         except pymysql.err.OperationalError as exc:
             code = exc.args[0] if exc.args else 0
             if code == 1045:
-                raise CheckError(f"{where}: access denied for user "
-                                 f"{self.options['username']!r}") from None
+                raise CheckError(
+                    f"{where}: access denied for user {self.options['username']!r}"
+                ) from None
             if code == 2003 and "refused" in str(exc).lower():
                 yield Detail(f"database at {where} refused the connection", State.CRITICAL)
                 return
@@ -74,8 +97,10 @@ class Galera(Check):
             with conn.cursor() as cursor:
                 cursor.execute("SHOW GLOBAL STATUS")
                 status = {str(k): str(v) for k, v in cursor.fetchall()}
-                cursor.execute("SHOW GLOBAL VARIABLES WHERE Variable_name IN "
-                               "('max_connections', 'wsrep_on', 'version')")
+                cursor.execute(
+                    "SHOW GLOBAL VARIABLES WHERE Variable_name IN "
+                    "('max_connections', 'wsrep_on', 'version')"
+                )
                 variables = {str(k): str(v) for k, v in cursor.fetchall()}
         except pymysql.err.MySQLError as exc:
             raise CheckError(f"{where}: {_reason(exc)}") from None
@@ -91,16 +116,19 @@ class Galera(Check):
             if expected:
                 yield Detail(f"not in a Galera cluster, expected {expected} nodes", State.CRITICAL)
             else:
-                yield Detail(f"{variables.get('version', 'MySQL')} up, not in a Galera cluster",
-                             State.OK)
+                yield Detail(
+                    f"{variables.get('version', 'MySQL')} up, not in a Galera cluster", State.OK
+                )
             return
         yield from self._cluster(status)
 
     def _cluster(self, status: dict[str, str]) -> Iterator[Any]:
         size = int(status.get("wsrep_cluster_size", 0))
         yield metric("cluster_size", size)
-        yield metric("flow_control_paused",
-                     round(100.0 * float(status.get("wsrep_flow_control_paused", 0)), 3))
+        yield metric(
+            "flow_control_paused",
+            round(100.0 * float(status.get("wsrep_flow_control_paused", 0)), 3),
+        )
         yield metric("local_recv_queue_avg", float(status.get("wsrep_local_recv_queue_avg", 0)))
         if status.get("wsrep_ready") != "ON":
             yield Detail("node is not ready (wsrep_ready OFF)", State.CRITICAL)

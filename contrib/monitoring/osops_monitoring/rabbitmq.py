@@ -26,8 +26,7 @@ class Rabbitmq(Check):
     service = "rabbitmq"
     arguments = (
         Argument("url", "Management API base URL.", default="http://127.0.0.1:15672"),
-        Argument("username", "Management user (the 'monitoring' tag is enough).",
-                 default="guest"),
+        Argument("username", "Management user (the 'monitoring' tag is enough).", default="guest"),
         Argument("password", "Password of that user.", secret=True),
         Argument("vhost", "Only queues of this virtual host."),
         Argument("queue", "Only queues whose name matches this regular expression."),
@@ -35,21 +34,56 @@ class Rabbitmq(Check):
         Argument("insecure", "Do not verify the TLS certificate.", type="bool", default=False),
     )
     perfdata = (
-        Perf("partitions", "Nodes that report a network partition.", min=0, critical="0",
-             fmt="{value} partitions"),
+        Perf(
+            "partitions",
+            "Nodes that report a network partition.",
+            min=0,
+            critical="0",
+            fmt="{value} partitions",
+        ),
         Perf("nodes_running", "Cluster nodes running.", min=0),
-        Perf("fd_used", "File descriptors used, per node.", uom="%", min=0, max=100,
-             warning="80", critical="90", per="node"),
-        Perf("sockets_used", "Sockets used, per node.", uom="%", min=0, max=100,
-             warning="80", critical="90", per="node"),
-        Perf("mem_used", "Memory used against the high watermark, per node.", uom="%",
-             min=0, warning="80", critical="90", per="node"),
-        Perf("messages_ready", "Messages waiting for a consumer, per queue.", min=0,
-             per="queue"),
-        Perf("messages_unacknowledged", "Messages delivered but not acknowledged, per queue.",
-             min=0, per="queue"),
-        Perf("queues_without_consumers", "Queues nobody consumes from.", min=0,
-             fmt="{value} queues without consumers"),
+        Perf(
+            "fd_used",
+            "File descriptors used, per node.",
+            uom="%",
+            min=0,
+            max=100,
+            warning="80",
+            critical="90",
+            per="node",
+        ),
+        Perf(
+            "sockets_used",
+            "Sockets used, per node.",
+            uom="%",
+            min=0,
+            max=100,
+            warning="80",
+            critical="90",
+            per="node",
+        ),
+        Perf(
+            "mem_used",
+            "Memory used against the high watermark, per node.",
+            uom="%",
+            min=0,
+            warning="80",
+            critical="90",
+            per="node",
+        ),
+        Perf("messages_ready", "Messages waiting for a consumer, per queue.", min=0, per="queue"),
+        Perf(
+            "messages_unacknowledged",
+            "Messages delivered but not acknowledged, per queue.",
+            min=0,
+            per="queue",
+        ),
+        Perf(
+            "queues_without_consumers",
+            "Queues nobody consumes from.",
+            min=0,
+            fmt="{value} queues without consumers",
+        ),
     )
     primary = "partitions"
 
@@ -70,9 +104,11 @@ class Rabbitmq(Check):
             for alarm, what in (("mem_alarm", "memory"), ("disk_free_alarm", "disk")):
                 if node.get(alarm):
                     yield Detail(f"{what} alarm on {name}: publishers are blocked", State.CRITICAL)
-            for label, used, total in (("fd_used", "fd_used", "fd_total"),
-                                       ("sockets_used", "sockets_used", "sockets_total"),
-                                       ("mem_used", "mem_used", "mem_limit")):
+            for label, used, total in (
+                ("fd_used", "fd_used", "fd_total"),
+                ("sockets_used", "sockets_used", "sockets_total"),
+                ("mem_used", "mem_used", "mem_limit"),
+            ):
                 if node.get(used) is not None and node.get(total):
                     value = round(100.0 * node[used] / node[total], 2)
                     yield metric(label, value, instance=name)
@@ -86,8 +122,9 @@ class Rabbitmq(Check):
     def _queues(self) -> Generator[Any, None, int]:
         vhost = self.options["vhost"]
         path = "/api/queues" + (f"/{_quote(vhost)}" if vhost else "")
-        queues = self._get(path + "?columns=name,vhost,messages_ready,"
-                                  "messages_unacknowledged,consumers")
+        queues = self._get(
+            path + "?columns=name,vhost,messages_ready,messages_unacknowledged,consumers"
+        )
         if not isinstance(queues, list):
             raise CheckError("management API answered queues with something not a list")
         try:
@@ -103,14 +140,17 @@ class Rabbitmq(Check):
             checked += 1
             instance = name if queue.get("vhost", "/") == "/" else f"{queue['vhost']}/{name}"
             yield metric("messages_ready", int(queue.get("messages_ready") or 0), instance)
-            yield metric("messages_unacknowledged",
-                         int(queue.get("messages_unacknowledged") or 0), instance)
+            yield metric(
+                "messages_unacknowledged", int(queue.get("messages_unacknowledged") or 0), instance
+            )
             if not queue.get("consumers"):
                 idle.append(instance)
         yield metric("queues_without_consumers", len(idle))
         if idle:
-            yield Detail(f"{len(idle)} queues without consumers: {', '.join(sorted(idle))}",
-                         label="queues_without_consumers")
+            yield Detail(
+                f"{len(idle)} queues without consumers: {', '.join(sorted(idle))}",
+                label="queues_without_consumers",
+            )
         return checked
 
     def _get(self, path: str) -> Any:
@@ -122,8 +162,10 @@ class Rabbitmq(Check):
             verify = self.options["cacert"]
         try:
             response = requests.get(
-                url, auth=(self.options["username"], self.options["password"] or ""),
-                timeout=self.timeout, verify=verify,
+                url,
+                auth=(self.options["username"], self.options["password"] or ""),
+                timeout=self.timeout,
+                verify=verify,
             )
         except requests.exceptions.SSLError as exc:
             raise CheckError(f"TLS to the management API failed: {_first_line(exc)}") from None
@@ -136,8 +178,10 @@ class Rabbitmq(Check):
         except requests.exceptions.Timeout:
             raise CheckError(f"management API did not answer in {self.timeout:g}s") from None
         if response.status_code in (401, 403):
-            raise CheckError(f"management API refused user {self.options['username']!r} "
-                             f"(HTTP {response.status_code})")
+            raise CheckError(
+                f"management API refused user {self.options['username']!r} "
+                f"(HTTP {response.status_code})"
+            )
         if response.status_code >= 500:
             raise ServiceDown(f"management API answered HTTP {response.status_code}")
         if response.status_code != 200:
