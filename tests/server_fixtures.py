@@ -258,3 +258,143 @@ def rabbitmq(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
         subprocess.run(
             ["epmd", "-port", str(epmd), "-kill"], capture_output=True, timeout=10, check=False
         )
+
+
+KEYSTONE_ADMIN = {"username": "admin", "password": "Adm1n-Pw", "project_name": "admin"}
+KEYSTONE_VENV = Path(__file__).resolve().parent.parent / ".work" / "keystone-venv" / "bin"
+
+
+def _keystone_request(url: str, method: str, path: str, token: str, body: Any) -> Any:
+    import requests
+
+    response = requests.request(
+        method, f"{url}{path}", json=body, timeout=30, headers={"X-Auth-Token": token}
+    )
+    response.raise_for_status()
+    return response.json()
+
+
+def _admin_token(url: str) -> str:
+    import requests
+
+    body = {
+        "auth": {
+            "identity": {
+                "methods": ["password"],
+                "password": {
+                    "user": {
+                        "name": KEYSTONE_ADMIN["username"],
+                        "domain": {"id": "default"},
+                        "password": KEYSTONE_ADMIN["password"],
+                    }
+                },
+            },
+            "scope": {"project": {"name": "admin", "domain": {"id": "default"}}},
+        }
+    }
+    response = requests.post(f"{url}/v3/auth/tokens", json=body, timeout=30)
+    response.raise_for_status()
+    return str(response.headers["X-Subject-Token"])
+
+
+@pytest.fixture(scope="session")
+def keystone(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """Keystone from PyPI (sqlite, fernet) served by gunicorn, with nova, neutron and
+    cinder registered in its catalog at the fake OpenStack server.
+
+    Yields the Keystone URL, the fake server, and OS_CLIENT_CONFIG_FILE env with
+    clouds: ``test`` (admin), ``wrong`` (bad password), ``down`` (nothing listening).
+    """
+    import fake_openstack
+
+    where = tmp_path_factory.mktemp("keystone")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    conf = where / "keystone.conf"
+    conf.write_text(
+        "[DEFAULT]\nuse_stderr = true\n"
+        f"[database]\nconnection = sqlite:///{where}/keystone.db\n"
+        "[token]\nprovider = fernet\n"
+        f"[fernet_tokens]\nkey_repository = {where}/fernet-keys\n"
+        f"[fernet_receipts]\nkey_repository = {where}/fernet-keys\n"
+        f"[credential]\nkey_repository = {where}/credential-keys\n"
+    )
+    manage = [str(KEYSTONE_VENV / "keystone-manage"), "--config-file", str(conf)]
+    for step in (
+        ["db_sync"],
+        ["fernet_setup", "--keystone-user", "root", "--keystone-group", "root"],
+        ["credential_setup", "--keystone-user", "root", "--keystone-group", "root"],
+        [
+            "bootstrap",
+            "--bootstrap-password",
+            KEYSTONE_ADMIN["password"],
+            "--bootstrap-admin-url",
+            f"{url}/v3",
+            "--bootstrap-public-url",
+            f"{url}/v3",
+            "--bootstrap-internal-url",
+            f"{url}/v3",
+            "--bootstrap-region-id",
+            "RegionOne",
+        ],
+    ):
+        subprocess.run([*manage, *step], check=True, capture_output=True, timeout=300)
+    wsgi_dir = Path(__file__).resolve().parent / "fixtures" / "keystone"
+    argv = [
+        str(KEYSTONE_VENV / "gunicorn"),
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        "2",
+        "--chdir",
+        str(wsgi_dir),
+        "keystone_wsgi:application",
+    ]
+    with daemon(argv, port, where / "keystone.log", env={"OS_KEYSTONE_CONFIG_FILES": str(conf)}):
+        fake = fake_openstack.start(url)
+        try:
+            token = _admin_token(url)
+            for name, kind, path in (
+                ("nova", "compute", "/compute/v2.1"),
+                ("neutron", "network", "/network"),
+                ("cinder", "volumev3", "/volumev3/v3/%(project_id)s"),
+            ):
+                service = _keystone_request(
+                    url, "POST", "/v3/services", token, {"service": {"name": name, "type": kind}}
+                )["service"]
+                for interface in ("public", "internal", "admin"):
+                    _keystone_request(
+                        url,
+                        "POST",
+                        "/v3/endpoints",
+                        token,
+                        {
+                            "endpoint": {
+                                "service_id": service["id"],
+                                "interface": interface,
+                                "url": fake.url + path,
+                                "region_id": "RegionOne",
+                            }
+                        },
+                    )
+            clouds = where / "clouds.yaml"
+            auth = (
+                f"      user_domain_name: Default\n      project_domain_name: Default\n"
+                f"      project_name: admin\n      username: admin\n"
+            )
+            clouds.write_text(
+                "clouds:\n"
+                f"  test:\n    region_name: RegionOne\n    auth:\n      auth_url: {url}/v3\n{auth}"
+                f"      password: {KEYSTONE_ADMIN['password']}\n"
+                f"  wrong:\n    auth:\n      auth_url: {url}/v3\n{auth}      password: Wr0ng-Ks-Pw\n"
+                f"  down:\n    auth:\n      auth_url: http://127.0.0.1:{free_port()}/v3\n{auth}"
+                f"      password: {KEYSTONE_ADMIN['password']}\n"
+            )
+            yield {
+                "url": url,
+                "fake": fake,
+                "env": {"OS_CLIENT_CONFIG_FILE": str(clouds)},
+                "password": KEYSTONE_ADMIN["password"],
+            }
+        finally:
+            fake_openstack.stop(fake)

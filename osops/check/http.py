@@ -122,7 +122,7 @@ class Http(Check):
         elif pattern is not None and not pattern.search(body.decode(errors="replace")):
             yield Detail(f"body of {where} does not match {pattern.pattern!r}", State.CRITICAL)
         else:
-            yield Detail(f"HTTP {status} {response.reason}", State.OK)
+            yield Detail(f"HTTP {status} {response.reason} in {elapsed:.3f}s", State.OK)
         yield metric("time", round(elapsed, 6))
         yield metric("size", len(body))
         if cert and cert.get("notAfter"):

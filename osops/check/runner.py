@@ -298,7 +298,8 @@ class _Summary(nagiosplugin.Summary):  # type: ignore[misc]
 
     def ok(self, results: Any) -> str:
         texts = [str(r.hint) for r in results if r.metric and r.metric.context == _DETAIL]
-        texts += [str(r) for r in results if r.metric and r.metric.context == self.primary]
+        if not texts:
+            texts = [str(r) for r in results if r.metric and r.metric.context == self.primary]
         return ", ".join(texts) or ", ".join(str(r) for r in results)
 
     def problem(self, results: Any) -> str:
@@ -432,6 +433,20 @@ def failure(name: str, exc: BaseException, verbose: int = 0) -> CheckResult:
     return CheckResult(name or "osops", State.UNKNOWN, message, details=lines)
 
 
+def _quiet_libraries(verbose: int) -> None:
+    """Client libraries log warnings to stderr; a check speaks on stdout only, unless -vv."""
+    import logging
+
+    root = logging.getLogger()
+    if verbose >= 2:
+        logging.basicConfig(
+            level=logging.DEBUG if verbose >= 3 else logging.INFO,
+            format="%(levelname)s %(name)s: %(message)s",
+        )
+    elif not root.handlers:
+        root.addHandler(logging.NullHandler())
+
+
 def _verbosity(argv: Sequence[str]) -> int:
     count = 0
     for arg in argv:
@@ -456,6 +471,7 @@ def main(
     """
     out = out or sys.stdout
     verbose = _verbosity(argv)
+    _quiet_libraries(verbose)
     name = argv[0] if argv and not argv[0].startswith("-") else ""
     cls: type[Check] | None = None
     options: dict[str, Any] = {}

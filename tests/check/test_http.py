@@ -87,7 +87,7 @@ def test_ok_with_perfdata(web: int) -> None:
         "check", "run", "http", "--url", f"http://127.0.0.1:{web}/", "--regex", "status 200"
     )
     assert proc.returncode == 0, proc.stdout
-    assert proc.stdout.startswith("HTTP OK - HTTP 200 OK, response in ")
+    assert proc.stdout.startswith("HTTP OK - HTTP 200 OK in ")
     assert proc.stdout.rstrip().endswith("size=19B;;;0")
 
 

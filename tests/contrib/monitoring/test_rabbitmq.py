@@ -27,7 +27,7 @@ def test_healthy_node_with_a_waiting_queue(rabbitmq: dict[str, Any], tmp_path: P
     proc = run_osops("check", "run", "rabbitmq", "--config", _config(tmp_path, rabbitmq))
     assert proc.returncode == 0, proc.stdout
     status, _, perfdata = proc.stdout.strip().partition(" | ")
-    assert status == "RABBITMQ OK - 1 of 1 nodes running, 1 queues, 0 partitions"
+    assert status == "RABBITMQ OK - 1 of 1 nodes running, 1 queues"
     emitted = {item.split("=")[0].split("[")[0] for item in perfdata.split()}
     assert emitted == {perf.label for perf in Rabbitmq.perfdata}
     assert "messages_ready[work]=3;;;0" in perfdata
