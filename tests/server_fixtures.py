@@ -379,8 +379,8 @@ def keystone(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
                     )
             clouds = where / "clouds.yaml"
             auth = (
-                f"      user_domain_name: Default\n      project_domain_name: Default\n"
-                f"      project_name: admin\n      username: admin\n"
+                "      user_domain_name: Default\n      project_domain_name: Default\n"
+                "      project_name: admin\n      username: admin\n"
             )
             clouds.write_text(
                 "clouds:\n"

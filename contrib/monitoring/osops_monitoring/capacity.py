@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from osops.check.base import Detail, Perf, State, metric
 from osops.exceptions import CheckError
-
 from osops_monitoring.openstack import OpenStackCheck
 
 TYPE_CHECKING = False

@@ -6,7 +6,6 @@ import time
 
 from osops.check.base import Argument, Detail, Perf, State, metric
 from osops.exceptions import CheckError, UsageError
-
 from osops_monitoring.openstack import CLOUD_ARGUMENTS, OpenStackCheck
 
 TYPE_CHECKING = False

@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 
 from osops.check.base import Detail, Perf, State, metric
-
 from osops_monitoring.openstack import OpenStackCheck
 
 TYPE_CHECKING = False

@@ -6,7 +6,6 @@ import abc
 
 from osops.check.base import Detail, Perf, State, metric
 from osops.exceptions import CheckError
-
 from osops_monitoring.openstack import OpenStackCheck
 
 TYPE_CHECKING = False
