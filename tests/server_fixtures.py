@@ -303,7 +303,8 @@ def keystone(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
     cinder registered in its catalog at the fake OpenStack server.
 
     Yields the Keystone URL, the fake server, and OS_CLIENT_CONFIG_FILE env with
-    clouds: ``test`` (admin), ``wrong`` (bad password), ``down`` (nothing listening).
+    clouds: ``test`` (admin), ``wrong`` (bad password), ``down`` (nothing listening),
+    ``tls`` (https to a plain-http Keystone).
     """
     import fake_openstack
 
@@ -388,6 +389,8 @@ def keystone(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
                 f"      password: {KEYSTONE_ADMIN['password']}\n"
                 f"  wrong:\n    auth:\n      auth_url: {url}/v3\n{auth}      password: Wr0ng-Ks-Pw\n"
                 f"  down:\n    auth:\n      auth_url: http://127.0.0.1:{free_port()}/v3\n{auth}"
+                f"      password: {KEYSTONE_ADMIN['password']}\n"
+                f"  tls:\n    auth:\n      auth_url: https://127.0.0.1:{port}/v3\n{auth}"
                 f"      password: {KEYSTONE_ADMIN['password']}\n"
             )
             yield {

@@ -139,6 +139,9 @@ class OpenStackCheck(Check, abc.ABC):
         """The error for a failed authentication: Keystone's problem or the operator's."""
         from keystoneauth1 import exceptions as ka
 
+        if isinstance(exc, ka.SSLError):
+            message = f"TLS to Keystone at {self._auth_url()} failed"
+            return ServiceDown(message) if self.keystone_is_the_service else CheckError(message)
         if isinstance(exc, ka.ConnectFailure | ka.DiscoveryFailure | ka.ConnectTimeout):
             message = f"cannot reach Keystone at {self._auth_url()}"
             return ServiceDown(message) if self.keystone_is_the_service else CheckError(message)

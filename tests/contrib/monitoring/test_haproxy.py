@@ -73,3 +73,13 @@ def test_needs_exactly_one_source() -> None:
         3,
         "HAPROXY UNKNOWN - give exactly one of --socket and --url\n",
     )
+
+
+def test_stats_page_refused_is_unknown() -> None:
+    from servers import free_port
+
+    port = free_port()
+    proc = run_osops("check", "run", "haproxy", "--url", f"http://127.0.0.1:{port}/stats")
+    assert proc.returncode == 3
+    assert proc.stdout.startswith(f"HAPROXY UNKNOWN - stats page http://127.0.0.1:{port}/stats: ")
+    assert "refused" in proc.stdout

@@ -10,6 +10,7 @@ import pytest
 from helpers import run_osops
 
 from osops_monitoring.capacity import NeutronIpPool, NovaHypervisors
+from osops_monitoring.endpoints import ApiEndpoint
 from osops_monitoring.keystone import KeystoneToken
 from osops_monitoring.services import PERFDATA
 
@@ -60,6 +61,12 @@ def test_keystone_down_is_critical_for_keystone_unknown_for_others(cloud: dict[s
     proc = check(cloud, "nova_services", os_cloud="down")
     assert proc.returncode == 3
     assert proc.stdout.startswith("NOVA_SERVICES UNKNOWN - cannot reach Keystone at ")
+
+
+def test_tls_failure_to_keystone_is_critical_for_keystone(cloud: dict[str, Any]) -> None:
+    proc = check(cloud, "keystone_token", os_cloud="tls")
+    assert proc.returncode == 2
+    assert proc.stdout.startswith("KEYSTONE_TOKEN CRITICAL - TLS to Keystone at https://127.0.0.1:")
 
 
 def test_cloud_missing_from_clouds_yaml(cloud: dict[str, Any]) -> None:
@@ -136,6 +143,7 @@ def test_api_endpoints(cloud: dict[str, Any]) -> None:
     assert proc.stdout.startswith("API_ENDPOINT OK - 4 of 4 endpoints answered | ")
     for kind in ("compute", "identity", "network", "volumev3"):
         assert f"time[{kind}]=" in proc.stdout
+    assert labels(proc.stdout) == {p.label for p in ApiEndpoint.perfdata}
     cloud["fake"].fault = "503"
     proc = check(cloud, "api_endpoint", "--service-type", "compute", "--service-type", "identity")
     assert (proc.returncode, proc.stdout.partition(" | ")[0]) == (

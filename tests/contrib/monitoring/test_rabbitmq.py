@@ -139,3 +139,10 @@ def fake_api(request: pytest.FixtureRequest) -> Iterator[int]:
 def test_broken_answers(fake_api: int, code: int, line: str) -> None:
     proc = run_osops("check", "run", "rabbitmq", "--url", f"http://127.0.0.1:{fake_api}")
     assert (proc.returncode, proc.stdout) == (code, line + "\n")
+
+
+@pytest.mark.parametrize("fake_api", [(200, b"[]")], indirect=True)
+def test_tls_failure_is_unknown(fake_api: int) -> None:
+    proc = run_osops("check", "run", "rabbitmq", "--url", f"https://127.0.0.1:{fake_api}")
+    assert proc.returncode == 3
+    assert proc.stdout.startswith("RABBITMQ UNKNOWN - TLS to the management API failed: ")
