@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from servers import daemon, free_port  # noqa: E402
+from servers import daemon, free_port
 
 OSOPS = str(Path(sys.executable).parent / "osops")
 
@@ -47,7 +47,8 @@ def entries(memcached: int, web: int) -> list[tuple[str, list[str]]]:
 def suite_yaml(checks: list[tuple[str, list[str]]]) -> str:
     lines = ["concurrency: 8", "checks:"]
     for n, (kind, args) in enumerate(checks):
-        options = ", ".join(f"{args[i].lstrip('-')}: '{args[i + 1]}'" for i in range(0, len(args), 2))
+        pairs = zip(args[::2], args[1::2], strict=True)
+        options = ", ".join(f"{flag.lstrip('-')}: '{value}'" for flag, value in pairs)
         lines.append(f"  - {{check: {kind}, name: c{n}, options: {{{options}}}}}")
     return "\n".join(lines) + "\n"
 
@@ -82,10 +83,14 @@ def main() -> int:
             web.shutdown()
     suite_s, procs_s = statistics.median(one), statistics.median(many)
     print(f"{len(checks)} checks, {args.rounds} rounds (medians)")
-    print(f"  osops check suite (1 process, concurrency 8): {suite_s:6.2f} s "
-          f"= {1000 * suite_s / len(checks):5.1f} ms per check")
-    print(f"  osops check run x{len(checks)} (one process each):  {procs_s:6.2f} s "
-          f"= {1000 * procs_s / len(checks):5.1f} ms per check")
+    print(
+        f"  osops check suite (1 process, concurrency 8): {suite_s:6.2f} s "
+        f"= {1000 * suite_s / len(checks):5.1f} ms per check"
+    )
+    print(
+        f"  osops check run x{len(checks)} (one process each):  {procs_s:6.2f} s "
+        f"= {1000 * procs_s / len(checks):5.1f} ms per check"
+    )
     print(f"ratio processes / suite: {procs_s / suite_s:.1f}x")
     return 0
 

@@ -66,7 +66,9 @@ def test_keystone_down_is_critical_for_keystone_unknown_for_others(cloud: dict[s
 def test_tls_failure_to_keystone_is_critical_for_keystone(cloud: dict[str, Any]) -> None:
     proc = check(cloud, "keystone_token", os_cloud="tls")
     assert proc.returncode == 2
-    assert proc.stdout.startswith("KEYSTONE_TOKEN CRITICAL - TLS to Keystone at https://127.0.0.1:")
+    assert proc.stdout.startswith(
+        "KEYSTONE_TOKEN CRITICAL - TLS to Keystone at https://127.0.0.1:"
+    )
 
 
 def test_cloud_missing_from_clouds_yaml(cloud: dict[str, Any]) -> None:
