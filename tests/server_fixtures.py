@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import socket
 import subprocess
 import time
@@ -401,3 +402,15 @@ def keystone(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
             }
         finally:
             fake_openstack.stop(fake)
+
+
+@pytest.fixture(scope="session")
+def monitoring_osops() -> Iterator[Path]:
+    """osops installed for the nagios user: a readable venv of the system Python."""
+    import monitoring_daemons
+
+    where = monitoring_daemons.readable_dir("osops-venv-")
+    try:
+        yield monitoring_daemons.build_venv(where)
+    finally:
+        shutil.rmtree(where, ignore_errors=True)

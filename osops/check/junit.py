@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 
@@ -40,18 +38,3 @@ def render(suite_name: str, results: Sequence[CheckResult]) -> str:
         else:
             ET.SubElement(case, "system-out").text = result.summary
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
-
-
-def write_atomically(path: str, text: str) -> None:
-    """Write a file so readers see the old or the new content, never half of it."""
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, temporary = tempfile.mkstemp(dir=directory, prefix=".osops-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise

@@ -7,6 +7,7 @@ and the one check being run, and nothing of cliff or stevedore.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 import traceback
@@ -140,6 +141,11 @@ def parse(
     return settle(name, cls, config, f"--config {given.get('config')}", given)
 
 
+def secret_variable(option: str) -> str:
+    """The environment variable a secret option is read from: ``OSOPS_<OPTION>``."""
+    return "OSOPS_" + option.upper().replace("-", "_")
+
+
 _FRAMEWORK = frozenset({"warning", "critical", "timeout", "verbose", "output_format"})
 
 
@@ -167,6 +173,12 @@ def settle(
             raise UsageError(f"{where}: unknown option {key!r}")
         merged[option] = value
     given = given or {}
+    for arg in cls.arguments:
+        # Secrets may also come from the environment (Icinga's CheckCommand env),
+        # below --config and argv, so they never need to be on a command line.
+        variable = secret_variable(arg.name)
+        if arg.secret and arg.name not in merged and variable in os.environ:
+            merged[arg.name] = os.environ[variable]
     by_dest = {arg.dest: arg.name for arg in cls.arguments}
     for dest, value in given.items():
         if dest in by_dest:

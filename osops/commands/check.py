@@ -60,16 +60,17 @@ class SuiteCheck(Lister):
 
         from osops.check import junit, suite
         from osops.check.output import as_dict
+        from osops.files import write_atomically
 
         before = _saved_states(parsed_args.compare) if parsed_args.compare else None
         loaded = suite.load(parsed_args.suite)
         results = suite.run(loaded)
         self.worst = int(suite.worst(results))
         if parsed_args.junit:
-            junit.write_atomically(parsed_args.junit, junit.render(loaded.path, results))
+            write_atomically(parsed_args.junit, junit.render(loaded.path, results))
         if parsed_args.save:
             text = json.dumps([as_dict(r) for r in results], indent=2) + "\n"
-            junit.write_atomically(parsed_args.save, text)
+            write_atomically(parsed_args.save, text)
         columns: tuple[str, ...] = ("Name", "State", "Summary", "Duration")
         rows: list[tuple[Any, ...]] = [
             (r.name, r.state.name, r.summary, round(r.duration, 3)) for r in results
@@ -106,3 +107,38 @@ def _saved_states(path: str) -> dict[str, str]:
         raise UsageError(f"--compare {path}: {exc.strerror}") from None
     except (ValueError, TypeError, KeyError):
         raise UsageError(f"--compare {path}: not results written by --save") from None
+
+
+class ExportCheck(Command):
+    """Export monitoring configuration for installed checks: Icinga 2, Nagios 4 or JSON."""
+
+    def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
+        from osops.check.export import FORMATS
+
+        parser: argparse.ArgumentParser = super().get_parser(prog_name)
+        parser.add_argument("--format", choices=FORMATS, default="icinga2", help="default icinga2")
+        parser.add_argument("-o", "--output", metavar="FILE", help="write here (atomically)")
+        parser.add_argument("--services", action="store_true",
+                            help="icinga2: add example Service apply rules keyed on host vars")
+        parser.add_argument("--osops", metavar="PATH",
+                            help="osops script to call (default: the one beside this Python)")
+        parser.add_argument("checks", nargs="*", metavar="CHECK", help="only these checks")
+        return parser
+
+    def take_action(self, parsed_args: Any) -> int:
+        from osops.check import export
+        from osops.files import write_atomically
+
+        checks = export.installed_checks(parsed_args.checks)
+        command = parsed_args.osops or export.osops_command()
+        if parsed_args.format == "icinga2":
+            text = export.icinga2(checks, command, parsed_args.services)
+        elif parsed_args.format == "nagios":
+            text = export.nagios(checks, command)
+        else:
+            text = export.as_json(checks, command)
+        if parsed_args.output:
+            write_atomically(parsed_args.output, text)
+        else:
+            self.app.stdout.write(text)
+        return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+import os
 
 from osops.check.base import Argument, Check
 from osops.exceptions import CheckError, ServiceDown, UsageError
@@ -16,6 +17,8 @@ if TYPE_CHECKING:
 #: How every OpenStack check authenticates: as operators already do.
 CLOUD_ARGUMENTS: tuple[Argument, ...] = (
     Argument("os-cloud", "Cloud in clouds.yaml (default: $OS_CLOUD, or the OS_* environment)."),
+    Argument("os-client-config-file", "clouds.yaml to read instead of the standard places "
+             "(useful for the monitoring user)."),
     Argument("os-region-name", "Region of the endpoints to check."),
     Argument(
         "os-interface",
@@ -55,7 +58,12 @@ class OpenStackCheck(Check, abc.ABC):
         if self.options["os_region_name"]:
             kwargs["region_name"] = self.options["os_region_name"]
         try:
-            cloud = os_config.OpenStackConfig().get_one(cloud=self.options["os_cloud"], **kwargs)
+            files = None
+            if self.options["os_client_config_file"]:
+                files = [self.options["os_client_config_file"]]
+                if not os.access(files[0], os.R_OK):
+                    raise UsageError(f"--os-client-config-file {files[0]}: not readable")
+            cloud = os_config.OpenStackConfig(config_files=files).get_one(cloud=self.options["os_cloud"], **kwargs)
             session: Session = cloud.get_session()
         except os_exceptions.ConfigException as exc:
             raise UsageError(f"clouds.yaml: {_reason(exc)}") from None
