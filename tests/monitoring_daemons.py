@@ -36,24 +36,58 @@ def build_venv(where: Path) -> Path:
     """A venv of the system Python holding osops, osops-monitoring and osops-logging."""
     wheels = where / "wheels"
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
-    subprocess.run([*pip, "wheel", "--no-deps", "--no-build-isolation", "-w", str(wheels),
-                    str(ROOT), str(ROOT / "contrib/monitoring"), str(ROOT / "contrib/logging")],
-                   check=True, capture_output=True, timeout=600)
+    subprocess.run(
+        [
+            *pip,
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-w",
+            str(wheels),
+            str(ROOT),
+            str(ROOT / "contrib/monitoring"),
+            str(ROOT / "contrib/logging"),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
     venv = where / "venv"
     subprocess.run(["/usr/bin/python3", "-m", "venv", str(venv)], check=True, timeout=120)
     subprocess.run(
-        [str(venv / "bin/python"), "-m", "pip", "--disable-pip-version-check", "-q", "install",
-         "--find-links", str(wheels), "-c", str(ROOT / "constraints.txt"),
-         "osops", "osops-monitoring", "osops-logging", "-r", str(ROOT / "requirements.txt")],
-        check=True, capture_output=True, timeout=900,
+        [
+            str(venv / "bin/python"),
+            "-m",
+            "pip",
+            "--disable-pip-version-check",
+            "-q",
+            "install",
+            "--find-links",
+            str(wheels),
+            "-c",
+            str(ROOT / "constraints.txt"),
+            "osops",
+            "osops-monitoring",
+            "osops-logging",
+            "-r",
+            str(ROOT / "requirements.txt"),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=900,
     )
     subprocess.run(["chmod", "-R", "a+rX", str(where)], check=True)
     return venv / "bin" / "osops"
 
 
 def export(osops: Path, fmt: str, *extra: str) -> str:
-    proc = subprocess.run([str(osops), "check", "export", "--format", fmt, *extra],
-                          capture_output=True, text=True, timeout=120, check=True)
+    proc = subprocess.run(
+        [str(osops), "check", "export", "--format", fmt, *extra],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
     return proc.stdout
 
 
@@ -69,8 +103,14 @@ def perf_labels(items: list[str] | str) -> list[str]:
 
 def by_hand(osops: Path, check: str, args: list[str], env: dict[str, str]) -> tuple[int, str, str]:
     """Run a check as the operator would: (exit code, output without perfdata, perfdata)."""
-    proc = subprocess.run([str(osops), "check", "run", check, *args], capture_output=True,
-                          text=True, timeout=60, env={**os.environ, **env}, check=False)
+    proc = subprocess.run(
+        [str(osops), "check", "run", check, *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, **env},
+        check=False,
+    )
     first, *rest = proc.stdout.rstrip("\n").split("\n")
     text, _, perfdata = first.partition(" | ")
     return proc.returncode, "\n".join([text, *rest]), perfdata

@@ -47,8 +47,11 @@ def installed_checks(names: Iterable[str] | None = None) -> list[tuple[str, type
     :raises OsopsError: naming each check that cannot be exported, and why
     """
     wanted = set(names) if names else None
-    entries = [e for e in plugins.scan([plugins.KINDS["check"].namespace])
-               if wanted is None or e.name in wanted]
+    entries = [
+        e
+        for e in plugins.scan([plugins.KINDS["check"].namespace])
+        if wanted is None or e.name in wanted
+    ]
     missing = (wanted or set()) - {e.name for e in entries}
     if missing:
         raise UsageError(f"no check named {', '.join(sorted(missing))}")
@@ -75,7 +78,9 @@ def _var(check: str, option: str) -> str:
 
 def _string(value: Any) -> str:
     text = str(value)
-    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("$", "$$")
+    escaped = (
+        text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("$", "$$")
+    )
     return f'"{escaped}"'
 
 
@@ -102,7 +107,7 @@ def icinga2(checks: Sequence[tuple[str, type[Check]]], command: str, services: b
     for name, cls in checks:
         out.append(f"/* {_summary(cls)} */")
         out.append(f'object CheckCommand "osops-{name.replace("_", "-")}" {{')
-        out.append(f"  command = [ {_string(command)}, \"check\", \"run\", {_string(name)} ]")
+        out.append(f'  command = [ {_string(command)}, "check", "run", {_string(name)} ]')
         out.append("  arguments = {")
         defaults: list[str] = []
         env: list[str] = []
@@ -110,7 +115,7 @@ def icinga2(checks: Sequence[tuple[str, type[Check]]], command: str, services: b
             var = _var(name, arg.name)
             if arg.secret:
                 # Never on argv: handed over in the environment, read by the runner.
-                env.append(f"    {_string(secret_variable(arg.name))} = \"${var}$\"")
+                env.append(f'    {_string(secret_variable(arg.name))} = "${var}$"')
                 continue
             out.append(f'    "--{arg.name}" = {{')
             if arg.is_flag:
@@ -143,7 +148,7 @@ def _icinga2_services(checks: Sequence[tuple[str, type[Check]]]) -> list[str]:
     out = [
         "/*",
         " * Example Service apply rules: give a host the dictionary",
-        " *   vars.osops_<check> = { \"<instance>\" = { osops_<check>_<option> = <value> } }",
+        ' *   vars.osops_<check> = { "<instance>" = { osops_<check>_<option> = <value> } }',
         " * and it gets one service per instance, e.g.",
         ' *   vars.osops_memcached = { "cache" = { osops_memcached_port = 11211 } }',
         " */",
@@ -171,8 +176,7 @@ def nagios(checks: Sequence[tuple[str, type[Check]]], command: str) -> str:
         options = [f"--{a.name}" for a in cls.arguments if not a.secret]
         secrets = [a.name for a in cls.arguments if a.secret]
         out.append(f"# {_summary(cls)}")
-        out.append(f"# $ARG1$: options, from {' '.join(options) or '(none)'} "
-                   "-w -c -t --config")
+        out.append(f"# $ARG1$: options, from {' '.join(options) or '(none)'} -w -c -t --config")
         if secrets:
             out.append(f"# secrets ({', '.join(secrets)}): put them in the --config FILE")
         out += [
@@ -194,15 +198,30 @@ def as_json(checks: Sequence[tuple[str, type[Check]]], command: str) -> str:
             "service": cls.service,
             "summary": _summary(cls),
             "arguments": [
-                {"name": a.name, "help": a.help, "type": a.type, "default": a.default,
-                 "required": a.required, "repeatable": a.repeatable, "secret": a.secret,
-                 "choices": list(a.choices),
-                 "env": secret_variable(a.name) if a.secret else None}
+                {
+                    "name": a.name,
+                    "help": a.help,
+                    "type": a.type,
+                    "default": a.default,
+                    "required": a.required,
+                    "repeatable": a.repeatable,
+                    "secret": a.secret,
+                    "choices": list(a.choices),
+                    "env": secret_variable(a.name) if a.secret else None,
+                }
                 for a in (*cls.arguments, *_RESERVED)
             ],
             "perfdata": [
-                {"label": p.label, "help": p.help, "uom": p.uom, "min": p.min, "max": p.max,
-                 "warning": p.warning, "critical": p.critical, "per": p.per}
+                {
+                    "label": p.label,
+                    "help": p.help,
+                    "uom": p.uom,
+                    "min": p.min,
+                    "max": p.max,
+                    "warning": p.warning,
+                    "critical": p.critical,
+                    "per": p.per,
+                }
                 for p in cls.perfdata
             ],
         }

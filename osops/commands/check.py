@@ -118,10 +118,16 @@ class ExportCheck(Command):
         parser: argparse.ArgumentParser = super().get_parser(prog_name)
         parser.add_argument("--format", choices=FORMATS, default="icinga2", help="default icinga2")
         parser.add_argument("-o", "--output", metavar="FILE", help="write here (atomically)")
-        parser.add_argument("--services", action="store_true",
-                            help="icinga2: add example Service apply rules keyed on host vars")
-        parser.add_argument("--osops", metavar="PATH",
-                            help="osops script to call (default: the one beside this Python)")
+        parser.add_argument(
+            "--services",
+            action="store_true",
+            help="icinga2: add example Service apply rules keyed on host vars",
+        )
+        parser.add_argument(
+            "--osops",
+            metavar="PATH",
+            help="osops script to call (default: the one beside this Python)",
+        )
         parser.add_argument("checks", nargs="*", metavar="CHECK", help="only these checks")
         return parser
 

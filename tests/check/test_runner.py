@@ -204,3 +204,18 @@ def test_stated_detail_sets_state() -> None:
     result = runner.execute(Down, "down", {}, settings)
     assert result.state == State.CRITICAL
     assert result.summary == "cluster is not Primary"
+
+
+def test_secret_from_environment_under_config_and_argv(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("OSOPS_PASSWORD", "from-env")
+    _, options = runner.settle("sample", Sample, {}, "test")
+    assert options["password"] == "from-env"
+    _, options = runner.settle("sample", Sample, {"password": "from-config"}, "test")
+    assert options["password"] == "from-config"
+    _, options = runner.parse("sample", Sample, ["--password", "from-argv"])
+    assert options["password"] == "from-argv"
+    monkeypatch.setenv("OSOPS_LOAD", "9")  # only secrets are read from the environment
+    _, options = runner.settle("sample", Sample, {}, "test")
+    assert options["load"] == 1.0

@@ -31,9 +31,14 @@ def _services(cfg: dict[str, Any]) -> str:
     """Service objects for every check under test, their vars pointing at the fixtures."""
     blocks = []
     for name, check, variables in cfg["services"]:
-        lines = [f'object Service "{name}" {{', f'  host_name = "{HOST}"',
-                 f'  check_command = "osops-{check.replace("_", "-")}"',
-                 "  check_interval = 1h", "  retry_interval = 1h", "  max_check_attempts = 1"]
+        lines = [
+            f'object Service "{name}" {{',
+            f'  host_name = "{HOST}"',
+            f'  check_command = "osops-{check.replace("_", "-")}"',
+            "  check_interval = 1h",
+            "  retry_interval = 1h",
+            "  max_check_attempts = 1",
+        ]
         for key, value in variables.items():
             literal = value if isinstance(value, int) else '"' + str(value) + '"'
             lines.append(f"  vars.osops_{check}_{key.replace('-', '_')} = {literal}")
@@ -42,12 +47,21 @@ def _services(cfg: dict[str, Any]) -> str:
 
 
 @pytest.fixture(scope="module")
-def icinga(monitoring_osops: Path, keystone: dict[str, Any], rabbitmq: dict[str, Any],
-           galera: dict[str, Any], memcached: int) -> Iterator[dict[str, Any]]:
+def icinga(
+    monitoring_osops: Path,
+    keystone: dict[str, Any],
+    rabbitmq: dict[str, Any],
+    galera: dict[str, Any],
+    memcached: int,
+) -> Iterator[dict[str, Any]]:
     """Icinga 2 from Debian with a generated conf.d, its API on 127.0.0.1."""
     if not Path("/var/lib/icinga2/certs/localhost.crt").exists():
-        subprocess.run(["icinga2", "api", "setup", "--cn", "localhost"], check=True,
-                       capture_output=True, timeout=120)
+        subprocess.run(
+            ["icinga2", "api", "setup", "--cn", "localhost"],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
     work = readable_dir("osops-icinga-")
     conf_d, features = work / "conf.d", work / "features"
     for folder in (conf_d, features):
@@ -57,14 +71,23 @@ def icinga(monitoring_osops: Path, keystone: dict[str, Any], rabbitmq: dict[str,
         shutil.copy(f"/etc/icinga2/{name}", work / name)
         (work / name).chmod(0o644)
     port = free_port()
-    _write(work / "icinga2.conf", 'include "constants.conf"\ninclude "zones.conf"\n'
-           'include <itl>\ninclude "features/*.conf"\n'
-           f'include_recursive "{conf_d}"\n')
-    _write(features / "api.conf", f'object ApiListener "api" {{\n  bind_host = "127.0.0.1"\n'
-           f"  bind_port = {port}\n  ticket_salt = TicketSalt\n}}\n")
+    _write(
+        work / "icinga2.conf",
+        'include "constants.conf"\ninclude "zones.conf"\n'
+        'include <itl>\ninclude "features/*.conf"\n'
+        f'include_recursive "{conf_d}"\n',
+    )
+    _write(
+        features / "api.conf",
+        f'object ApiListener "api" {{\n  bind_host = "127.0.0.1"\n'
+        f"  bind_port = {port}\n  ticket_salt = TicketSalt\n}}\n",
+    )
     _write(features / "checker.conf", 'object CheckerComponent "checker" { }\n')
-    _write(features / "mainlog.conf", 'object FileLogger "main-log" {\n'
-           f'  severity = "information"\n  path = "{work}/icinga2.log"\n}}\n')
+    _write(
+        features / "mainlog.conf",
+        'object FileLogger "main-log" {\n'
+        f'  severity = "information"\n  path = "{work}/icinga2.log"\n}}\n',
+    )
     clouds = work / "clouds.yaml"
     shutil.copy(keystone["env"]["OS_CLIENT_CONFIG_FILE"], clouds)
     clouds.chmod(0o644)
@@ -72,39 +95,95 @@ def icinga(monitoring_osops: Path, keystone: dict[str, Any], rabbitmq: dict[str,
     services = [
         ("dummy", "dummy", {"state": 1, "text": "from icinga"}),
         ("http", "http", {"url": keystone["url"] + "/v3"}),
-        ("rabbitmq", "rabbitmq", {"url": rabbitmq["url"], "username": rabbitmq["username"],
-                                  "password": rabbitmq["password"]}),
-        ("galera", "galera", {"host": galera["host"], "port": galera["port"],
-                              "username": galera["username"], "password": galera["password"],
-                              "expected-size": 1}),
+        (
+            "rabbitmq",
+            "rabbitmq",
+            {
+                "url": rabbitmq["url"],
+                "username": rabbitmq["username"],
+                "password": rabbitmq["password"],
+            },
+        ),
+        (
+            "galera",
+            "galera",
+            {
+                "host": galera["host"],
+                "port": galera["port"],
+                "username": galera["username"],
+                "password": galera["password"],
+                "expected-size": 1,
+            },
+        ),
         ("keystone_token", "keystone_token", os_vars),
         ("nova_services", "nova_services", os_vars),
     ]
     cfg = {"services": services}
     _write(conf_d / "osops-commands.conf", export(monitoring_osops, "icinga2", "--services"))
-    _write(conf_d / "api-users.conf", f'object ApiUser "{API_USER}" {{\n'
-           f'  password = "{API_PASSWORD}"\n  permissions = [ "*" ]\n}}\n')
-    _write(conf_d / "hosts.conf",
-           f'object Host "{HOST}" {{\n  check_command = "osops-dummy"\n'
-           '  address = "127.0.0.1"\n  check_interval = 1h\n'
-           f'  vars.osops_memcached = {{ "cache" = {{ osops_memcached_port = {memcached} }} }}\n}}\n')
+    _write(
+        conf_d / "api-users.conf",
+        f'object ApiUser "{API_USER}" {{\n'
+        f'  password = "{API_PASSWORD}"\n  permissions = [ "*" ]\n}}\n',
+    )
+    _write(
+        conf_d / "hosts.conf",
+        f'object Host "{HOST}" {{\n  check_command = "osops-dummy"\n'
+        '  address = "127.0.0.1"\n  check_interval = 1h\n'
+        f'  vars.osops_memcached = {{ "cache" = {{ osops_memcached_port = {memcached} }} }}\n}}\n',
+    )
     _write(conf_d / "services.conf", _services(cfg))
     subprocess.run(["chown", "-R", "nagios:nagios", str(work)], check=True)
-    check = subprocess.run(["icinga2", "daemon", "-C", "-c", str(work / "icinga2.conf")],
-                           capture_output=True, text=True, timeout=120, check=False)
+    check = subprocess.run(
+        ["icinga2", "daemon", "-C", "-c", str(work / "icinga2.conf")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert check.returncode == 0, check.stdout[-3000:]
-    subprocess.run(["/usr/lib/icinga2/prepare-dirs", "/usr/lib/icinga2/icinga2"], check=True,
-                   capture_output=True, timeout=60)
-    subprocess.run(["icinga2", "daemon", "-d", "-c", str(work / "icinga2.conf"),
-                    "-e", str(work / "icinga2.err")], check=True, capture_output=True, timeout=120)
-    pid = int(wait_for(lambda: Path("/run/icinga2/icinga2.pid").read_text().strip(), 30,
-                       "icinga2 pid file"))
+    subprocess.run(
+        ["/usr/lib/icinga2/prepare-dirs", "/usr/lib/icinga2/icinga2"],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    subprocess.run(
+        [
+            "icinga2",
+            "daemon",
+            "-d",
+            "-c",
+            str(work / "icinga2.conf"),
+            "-e",
+            str(work / "icinga2.err"),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    pid = int(
+        wait_for(
+            lambda: Path("/run/icinga2/icinga2.pid").read_text().strip(), 30, "icinga2 pid file"
+        )
+    )
     api = f"https://localhost:{port}/v1"  # the API certificate's name; bound to 127.0.0.1
     try:
-        wait_for(lambda: requests.get(f"{api}/status", auth=(API_USER, API_PASSWORD),
-                                      verify=CA, timeout=5).ok, 60, "icinga2 API")
-        yield {"api": api, "osops": monitoring_osops, "services": services,
-               "validate": check.stdout, "memcached": memcached}
+        wait_for(
+            lambda: (
+                requests.get(
+                    f"{api}/status", auth=(API_USER, API_PASSWORD), verify=CA, timeout=5
+                ).ok
+            ),
+            60,
+            "icinga2 API",
+        )
+        yield {
+            "api": api,
+            "osops": monitoring_osops,
+            "services": services,
+            "validate": check.stdout,
+            "memcached": memcached,
+        }
     finally:
         os.kill(pid, signal.SIGTERM)
         wait_for(lambda: not Path(f"/proc/{pid}").exists(), 30, "icinga2 to stop")
@@ -112,9 +191,13 @@ def icinga(monitoring_osops: Path, keystone: dict[str, Any], rabbitmq: dict[str,
 
 
 def _result(icinga: dict[str, Any], service: str) -> dict[str, Any]:
-    response = requests.get(f"{icinga['api']}/objects/services", verify=CA, timeout=10,
-                            auth=(API_USER, API_PASSWORD),
-                            params={"service": f"{HOST}!{service}"})
+    response = requests.get(
+        f"{icinga['api']}/objects/services",
+        verify=CA,
+        timeout=10,
+        auth=(API_USER, API_PASSWORD),
+        params={"service": f"{HOST}!{service}"},
+    )
     response.raise_for_status()
     return dict(response.json()["results"][0]["attrs"])
 
@@ -122,24 +205,38 @@ def _result(icinga: dict[str, Any], service: str) -> dict[str, Any]:
 def _force(icinga: dict[str, Any], service: str) -> dict[str, Any]:
     started = time.time()
     response = requests.post(
-        f"{icinga['api']}/actions/reschedule-check", verify=CA, timeout=10,
-        auth=(API_USER, API_PASSWORD), headers={"Accept": "application/json"},
-        json={"type": "Service", "filter": f'host.name=="{HOST}" && service.name=="{service}"',
-              "force": True},
+        f"{icinga['api']}/actions/reschedule-check",
+        verify=CA,
+        timeout=10,
+        auth=(API_USER, API_PASSWORD),
+        headers={"Accept": "application/json"},
+        json={
+            "type": "Service",
+            "filter": f'host.name=="{HOST}" && service.name=="{service}"',
+            "force": True,
+        },
     )
     assert response.ok, response.text
-    return dict(wait_for(
-        lambda: (r := _result(icinga, service).get("last_check_result"))
-        and r["execution_end"] > started and r,
-        60, f"a fresh result of {service}"))
+    return dict(
+        wait_for(
+            lambda: (
+                (r := _result(icinga, service).get("last_check_result"))
+                and r["execution_end"] > started
+                and r
+            ),
+            60,
+            f"a fresh result of {service}",
+        )
+    )
 
 
 def test_generated_config_validates(icinga: dict[str, Any]) -> None:
     assert "Finished validating the configuration" in icinga["validate"]
 
 
-@pytest.mark.parametrize("service", ["dummy", "http", "rabbitmq", "galera", "keystone_token",
-                                     "nova_services"])
+@pytest.mark.parametrize(
+    "service", ["dummy", "http", "rabbitmq", "galera", "keystone_token", "nova_services"]
+)
 def test_icinga_result_matches_running_by_hand(icinga: dict[str, Any], service: str) -> None:
     result = _force(icinga, service)
     check, variables = next((c, v) for n, c, v in icinga["services"] if n == service)

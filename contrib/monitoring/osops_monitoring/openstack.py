@@ -17,8 +17,10 @@ if TYPE_CHECKING:
 #: How every OpenStack check authenticates: as operators already do.
 CLOUD_ARGUMENTS: tuple[Argument, ...] = (
     Argument("os-cloud", "Cloud in clouds.yaml (default: $OS_CLOUD, or the OS_* environment)."),
-    Argument("os-client-config-file", "clouds.yaml to read instead of the standard places "
-             "(useful for the monitoring user)."),
+    Argument(
+        "os-client-config-file",
+        "clouds.yaml to read instead of the standard places (useful for the monitoring user).",
+    ),
     Argument("os-region-name", "Region of the endpoints to check."),
     Argument(
         "os-interface",
@@ -63,7 +65,9 @@ class OpenStackCheck(Check, abc.ABC):
                 files = [self.options["os_client_config_file"]]
                 if not os.access(files[0], os.R_OK):
                     raise UsageError(f"--os-client-config-file {files[0]}: not readable")
-            cloud = os_config.OpenStackConfig(config_files=files).get_one(cloud=self.options["os_cloud"], **kwargs)
+            cloud = os_config.OpenStackConfig(config_files=files).get_one(
+                cloud=self.options["os_cloud"], **kwargs
+            )
             session: Session = cloud.get_session()
         except os_exceptions.ConfigException as exc:
             raise UsageError(f"clouds.yaml: {_reason(exc)}") from None
