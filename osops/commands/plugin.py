@@ -6,6 +6,7 @@ import argparse
 import inspect
 from typing import Any
 
+from cliff.command import Command
 from cliff.lister import Lister
 from cliff.show import ShowOne
 
@@ -140,3 +141,24 @@ class VerifyPlugin(Lister):
     def run(self, parsed_args: Any) -> int:
         status = int(super().run(parsed_args))
         return 1 if self.failed else status
+
+
+class DocPlugin(Command):
+    """Write the Markdown reference of every installed plugin, generated from its metadata."""
+
+    def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
+        parser: argparse.ArgumentParser = super().get_parser(prog_name)
+        parser.add_argument("--kind", choices=sorted(plugins.KINDS), help="only this kind")
+        parser.add_argument("-o", "--output", metavar="FILE", help="write here (atomically)")
+        return parser
+
+    def take_action(self, parsed_args: Any) -> int:
+        from osops import docs
+        from osops.files import write_atomically
+
+        text = docs.markdown(plugins.inspect([parsed_args.kind] if parsed_args.kind else None))
+        if parsed_args.output:
+            write_atomically(parsed_args.output, text)
+        else:
+            self.app.stdout.write(text)
+        return 0

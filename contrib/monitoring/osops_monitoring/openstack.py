@@ -59,12 +59,12 @@ class OpenStackCheck(Check, abc.ABC):
             kwargs["cacert"] = self.options["os_cacert"]
         if self.options["os_region_name"]:
             kwargs["region_name"] = self.options["os_region_name"]
+        files = None
+        if self.options["os_client_config_file"]:
+            files = [self.options["os_client_config_file"]]
+            if not os.access(files[0], os.R_OK):
+                raise UsageError(f"--os-client-config-file {files[0]}: not readable")
         try:
-            files = None
-            if self.options["os_client_config_file"]:
-                files = [self.options["os_client_config_file"]]
-                if not os.access(files[0], os.R_OK):
-                    raise UsageError(f"--os-client-config-file {files[0]}: not readable")
             cloud = os_config.OpenStackConfig(config_files=files).get_one(
                 cloud=self.options["os_cloud"], **kwargs
             )

@@ -194,3 +194,34 @@ def test_requests_carry_keystone_tokens(cloud: dict[str, Any]) -> None:
         f"/volumev3/v3/{cloud['fake'].requests[0].split('/')[3]}/os-services"
     ]
     assert re.fullmatch(r"[0-9a-f]{32}", cloud["fake"].requests[0].split("/")[3])
+
+
+def test_os_environment_without_clouds_yaml(cloud: dict[str, Any], tmp_path: Any) -> None:
+    env = {
+        "OS_CLIENT_CONFIG_FILE": str(tmp_path / "none.yaml"),
+        "OS_AUTH_URL": cloud["url"] + "/v3",
+        "OS_USERNAME": "admin",
+        "OS_PASSWORD": cloud["password"],
+        "OS_PROJECT_NAME": "admin",
+        "OS_USER_DOMAIN_NAME": "Default",
+        "OS_PROJECT_DOMAIN_NAME": "Default",
+        "OS_REGION_NAME": "RegionOne",
+    }
+    proc = run_osops("check", "run", "cinder_services", "-v", env=env)
+    assert proc.returncode == 0, proc.stdout
+    assert proc.stdout.startswith("CINDER_SERVICES OK - 4 of 4 up")
+    assert cloud["password"] not in proc.stdout
+
+
+def test_client_config_file_option(cloud: dict[str, Any], tmp_path: Any) -> None:
+    path = cloud["env"]["OS_CLIENT_CONFIG_FILE"]
+    proc = run_osops(
+        "check", "run", "neutron_agents", "--os-cloud", "test", "--os-client-config-file", path
+    )
+    assert proc.returncode == 0, proc.stdout
+    missing = tmp_path / "missing.yaml"
+    proc = run_osops("check", "run", "neutron_agents", "--os-client-config-file", str(missing))
+    assert (proc.returncode, proc.stdout) == (
+        3,
+        f"NEUTRON_AGENTS UNKNOWN - --os-client-config-file {missing}: not readable\n",
+    )
