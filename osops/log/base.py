@@ -62,7 +62,7 @@ class Filter(abc.ABC):
         )
         if self.on_error == "drop":
             return None
-        record.tags.append(f"filter_error:{name}")
+        record.add_tag(f"filter_error:{name}")
         return record
 
     @abc.abstractmethod

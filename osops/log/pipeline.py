@@ -13,9 +13,11 @@ from osops.log.base import Filter, Sink
 from osops.log.record import LogRecord
 from osops.options import parse_options
 
-#: What ``osops log`` commands run when no ``--filter`` is given.
-DEFAULT_FILTERS = ("parse", "enrich", "redact")
-#: Always last unless already in the chain: nothing leaves osops unredacted.
+#: What ``osops log`` commands run when no ``--filter`` is given. Redaction comes
+#: first: each physical line is masked once, and every field parsed out of it
+#: (message, traceback, URL) is then clean by construction.
+DEFAULT_FILTERS = ("redact", "parse", "enrich")
+#: Appended when a chain lacks it: nothing leaves osops unredacted.
 REDACT = "redact"
 
 

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 # Attribute -> Elastic Common Schema field (or openstack.* where ECS has none).
-# Order is the order fields appear in serialized records.
 FIELDS: dict[str, str] = {
     "timestamp": "@timestamp",
     "level": "log.level",
@@ -40,15 +38,17 @@ FIELDS: dict[str, str] = {
     "instance_uuid": "openstack.instance_uuid",
     "format": "openstack.log_format",
 }
+_SETTABLE = frozenset(FIELDS) | {"raw", "parsed"}
 
 
-@dataclasses.dataclass(slots=True)
 class LogRecord:
     """One log event: the raw text it came from and the fields parsed out of it.
 
     ``raw`` holds every physical line of the event (tracebacks and
     continuation lines included), so nothing read is ever lost; ``parsed`` is
-    False when no parser understood it.
+    False when no parser understood it. Unset fields read as their class
+    default (None); only the fields a record has are stored, which keeps the
+    parser's inner loop cheap (a record is made per line).
     """
 
     raw: str
@@ -84,28 +84,59 @@ class LogRecord:
     user_domain_id: str | None = None
     project_domain_id: str | None = None
     instance_uuid: str | None = None
-    tags: list[str] = dataclasses.field(default_factory=list)
-    labels: dict[str, str] = dataclasses.field(default_factory=dict)
+    tags: tuple[str, ...] | list[str] = ()
+    labels: dict[str, str] | None = None
+
+    def __init__(
+        self, raw: str, file: str = "", offset: int = 0, line: int = 0, **fields: Any
+    ) -> None:
+        self.raw = raw
+        self.file = file
+        self.offset = offset
+        self.line = line
+        for name, value in fields.items():
+            if name not in _SETTABLE:
+                raise TypeError(f"LogRecord has no field {name!r}")
+            setattr(self, name, value)
+
+    def add_tag(self, tag: str) -> None:
+        """Tag the record (ECS ``tags``), once."""
+        if tag not in self.tags:
+            self.tags = [*self.tags, tag]
+
+    def set_label(self, key: str, value: str) -> None:
+        """Set one ECS ``labels`` entry."""
+        self.labels = {**(self.labels or {}), key: value}
 
     @property
     def duration(self) -> float | None:
         """``event.duration`` in seconds."""
         return None if self.duration_ns is None else self.duration_ns / 1e9
 
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, LogRecord) and vars(self) == vars(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{key}={value!r}" for key, value in vars(self).items())
+        return f"LogRecord({fields})"
+
     def to_dict(self) -> dict[str, Any]:
-        """Flat ECS field names to values; unset fields are left out."""
+        """Flat ECS field names to values; unset and empty fields are left out."""
         out: dict[str, Any] = {}
-        for attr, field in FIELDS.items():
-            value = getattr(self, attr)
-            if value is not None and value != "":
+        get = FIELDS.get
+        for attr, value in vars(self).items():
+            field = get(attr)
+            if field is not None and value is not None and value != "":
                 out[field] = value
-        tags = list(self.tags)
         if not self.parsed:
             out["message"] = self.raw
-            if "unparsed" not in tags:
-                tags.append("unparsed")
-        if tags:
-            out["tags"] = tags
+            out["tags"] = (
+                [*self.tags, "unparsed"] if "unparsed" not in self.tags else list(self.tags)
+            )
+        elif self.tags:
+            out["tags"] = list(self.tags)
         if self.labels:
             out["labels"] = dict(self.labels)
         return out

@@ -41,7 +41,7 @@ def test_missing_file_is_named(tmp_path: Path) -> None:
 
 def test_chain_always_ends_in_redaction() -> None:
     assert pipeline.build_chain(["parse"]).names == ["parse", "redact"]
-    assert pipeline.build_chain(None).names == ["parse", "enrich", "redact"]
+    assert pipeline.build_chain(None).names == ["redact", "parse", "enrich"]
 
 
 @pytest.mark.parametrize(

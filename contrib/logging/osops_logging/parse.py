@@ -109,7 +109,7 @@ class Parse(Filter):
                 record.timestamp = self._syslog_time(ts, record.file)
                 record.host = host
                 record.pid = int(pid) if pid else None
-                record.labels["program"] = prog
+                record.set_label("program", prog)
                 msg = msg.replace("#012", "\n")
                 inner = formats.OSLO_IN_SYSLOG.match(msg)
                 if inner is not None:
