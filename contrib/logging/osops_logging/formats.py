@@ -29,8 +29,9 @@ OSLO_IN_SYSLOG = re.compile(
 
 # wsgi access line: 10.0.0.1 "GET /v2.1/servers HTTP/1.1" status: 200 len: 1893 time: 0.24
 ACCESS = re.compile(
-    r"(?P<client>[0-9a-fA-F.:]+|-),? \"(?P<method>[A-Z]+) (?P<path>\S+) HTTP/[\d.]+\" "
-    r"status: (?P<status>\d{3})\s+len: (?P<len>\d+)\s+time: (?P<time>\d+(?:\.\d+)?)"
+    r"(?P<client>[0-9a-fA-F.:]+|-),? \"(?P<method>[A-Z]+) (?P<path>\S+)(?: HTTP/[\d.]+)?\" "
+    r"status: (?P<status>\d{3})\s+len: (?P<len>\d+)(?:\s+microversion: \S+)?"
+    r"\s+time: (?P<time>\d+(?:\.\d+)?)"
 )
 
 # DEBUG lines end with "<function> <path>:<line>" (oslo.log logging_debug_format_suffix).
