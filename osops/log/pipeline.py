@@ -21,12 +21,14 @@ DEFAULT_FILTERS = ("redact", "parse", "enrich")
 REDACT = "redact"
 
 
-def read(path: str) -> Iterator[LogRecord]:
+def read(path: str, offset: int = 0, line: int = 0) -> Iterator[LogRecord]:
     """Stream one file's lines as raw records with their byte offset and line number.
 
     Memory stays constant whatever the file size; ``.gz`` files are read
     through gzip (offsets then count uncompressed bytes).
 
+    :param offset: byte offset to start at (the start of a line)
+    :param line: number of the line before that offset
     :raises LogError: the file cannot be opened
     """
     try:
@@ -37,11 +39,14 @@ def read(path: str) -> Iterator[LogRecord]:
     except OSError as exc:
         raise LogError(f"{path}: {exc.strerror or exc}") from None
     with stream:
-        offset = 0
-        for number, raw in enumerate(stream, 1):
+        if offset:
+            stream.seek(offset)
+        for number, raw in enumerate(stream, line + 1):
             text = raw.decode("utf-8", "replace").rstrip("\r\n")
-            yield LogRecord(raw=text, file=path, offset=offset, line=number)
+            record = LogRecord(raw=text, file=path, offset=offset, line=number)
             offset += len(raw)
+            record.end = offset
+            yield record
 
 
 class Chain:

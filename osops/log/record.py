@@ -38,7 +38,7 @@ FIELDS: dict[str, str] = {
     "instance_uuid": "openstack.instance_uuid",
     "format": "openstack.log_format",
 }
-_SETTABLE = frozenset(FIELDS) | {"raw", "parsed"}
+_SETTABLE = frozenset(FIELDS) | {"raw", "parsed", "end"}
 
 
 class LogRecord:
@@ -86,6 +86,8 @@ class LogRecord:
     instance_uuid: str | None = None
     tags: tuple[str, ...] | list[str] = ()
     labels: dict[str, str] | None = None
+    #: Byte offset just past the record's last line: where shipping resumes.
+    end: int = 0
 
     def __init__(
         self, raw: str, file: str = "", offset: int = 0, line: int = 0, **fields: Any
@@ -94,6 +96,7 @@ class LogRecord:
         self.file = file
         self.offset = offset
         self.line = line
+        self.end = offset
         for name, value in fields.items():
             if name not in _SETTABLE:
                 raise TypeError(f"LogRecord has no field {name!r}")
@@ -107,6 +110,16 @@ class LogRecord:
     def set_label(self, key: str, value: str) -> None:
         """Set one ECS ``labels`` entry."""
         self.labels = {**(self.labels or {}), key: value}
+
+    def identity(self) -> str:
+        """A stable id from file, offset and content: the same line shipped twice
+        is the same document, and new content at a reused offset (after
+        copytruncate) is not."""
+        import hashlib
+
+        digest = hashlib.blake2b(digest_size=16)
+        digest.update(f"{self.file}\0{self.offset}\0{self.raw}".encode(errors="replace"))
+        return digest.hexdigest()
 
     @property
     def duration(self) -> float | None:

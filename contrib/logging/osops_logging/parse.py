@@ -52,6 +52,7 @@ class Parse(Filter):
             if pending is None:
                 return record  # a line no grammar knows, with nothing to join
             pending.raw += "\n" + record.raw
+            pending.end = record.end
             if self._in_trace:
                 pending.stack_trace = f"{pending.stack_trace}\n{record.raw}"
             else:
@@ -59,6 +60,7 @@ class Parse(Filter):
             return None
         if pending is not None and self._continues_trace(pending, record):
             pending.raw += "\n" + record.raw
+            pending.end = record.end
             text = record.message or ""
             if pending.stack_trace is None:
                 pending.stack_trace = text
