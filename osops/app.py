@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 import argparse
+import logging
 from typing import Any, NoReturn
 
 from cliff.app import App
 from cliff.commandmanager import CommandManager
 
 from osops import __version__
+
+_CHATTY_LIBRARIES = (
+    "opensearch",
+    "elasticsearch",
+    "elastic_transport",
+    "urllib3",
+    "keystoneauth",
+    "stevedore",
+    "osops_logging",
+    "osops_monitoring",
+)
 
 
 def _one_line_errors(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -41,6 +53,14 @@ class OsopsApp(App):
     ) -> argparse.ArgumentParser:
         parser = super().build_option_parser(description, version, argparse_kwargs)
         return _one_line_errors(parser)
+
+    def configure_logging(self) -> None:
+        super().configure_logging()
+        if self.options.verbose_level < 2 and not self.options.debug:
+            # Client libraries log every retry with a traceback; osops reports
+            # the outcome in one line. -v -v (or --debug) shows them again.
+            for name in _CHATTY_LIBRARIES:
+                logging.getLogger(name).setLevel(logging.CRITICAL)
 
     def prepare_to_run_command(self, cmd: Any) -> None:
         make_parser = cmd.get_parser

@@ -181,16 +181,39 @@ class ShipLog(Command):
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
         parser = super().get_parser(prog_name)
         _add_chain_options(parser)
-        parser.add_argument("--sink", default="jsonl", metavar="NAME",
-                            help="where records go (osops plugin list --kind sink)")
-        parser.add_argument("--option", dest="sink_options", action="append", default=[],
-                            metavar="KEY=VALUE", help="sink option, repeatable")
-        parser.add_argument("--follow", action="store_true",
-                            help="keep shipping lines as they are written, across rotation")
-        parser.add_argument("--state", metavar="FILE",
-                            help="offsets file: resume where the last run stopped")
-        parser.add_argument("--format", choices=("text", "json"), default="text",
-                            help="of the closing summary")
+        parser.add_argument(
+            "--sink",
+            default="jsonl",
+            metavar="NAME",
+            help="where records go (osops plugin list --kind sink)",
+        )
+        parser.add_argument(
+            "--option",
+            dest="sink_options",
+            action="append",
+            default=[],
+            metavar="KEY=VALUE",
+            help="sink option, repeatable",
+        )
+        parser.add_argument(
+            "--follow",
+            action="store_true",
+            help="keep shipping lines as they are written, across rotation",
+        )
+        parser.add_argument(
+            "--state", metavar="FILE", help="offsets file: resume where the last run stopped"
+        )
+        parser.add_argument(
+            "--retry-for",
+            type=float,
+            default=30.0,
+            metavar="SECONDS",
+            help="without --follow, how long a failing sink is retried "
+            "(default 30; with --follow, until stopped)",
+        )
+        parser.add_argument(
+            "--format", choices=("text", "json"), default="text", help="of the closing summary"
+        )
         return parser
 
     def take_action(self, parsed_args: Any) -> int:
@@ -210,20 +233,35 @@ class ShipLog(Command):
         started = time.monotonic()
         progress = None
         if self.app.stderr.isatty():
+
             def progress(count: int) -> None:
                 rate = count / max(time.monotonic() - started, 1e-6)
                 self.app.stderr.write(f"\rshipped {count} records ({rate:,.0f}/s)")
                 self.app.stderr.flush()
 
-        shipped = ship.ship(parsed_args.files, chain, sink, state,
-                            follow=parsed_args.follow, stop=stop, progress=progress)
+        shipped = ship.ship(
+            parsed_args.files,
+            chain,
+            sink,
+            state,
+            follow=parsed_args.follow,
+            stop=stop,
+            progress=progress,
+            retry_limit=parsed_args.retry_for,
+        )
         if progress is not None:
             self.app.stderr.write("\n")
-        summary = {"shipped": shipped, "files": len(parsed_args.files), "sink": parsed_args.sink,
-                   "seconds": round(time.monotonic() - started, 3)}
+        summary = {
+            "shipped": shipped,
+            "files": len(parsed_args.files),
+            "sink": parsed_args.sink,
+            "seconds": round(time.monotonic() - started, 3),
+        }
         if parsed_args.format == "json":
             self.app.stdout.write(json.dumps(summary) + "\n")
         else:
-            self.app.stderr.write(f"shipped {shipped} records from {len(parsed_args.files)} "
-                                  f"files to {parsed_args.sink} in {summary['seconds']}s\n")
+            self.app.stderr.write(
+                f"shipped {shipped} records from {len(parsed_args.files)} "
+                f"files to {parsed_args.sink} in {summary['seconds']}s\n"
+            )
         return 0

@@ -33,8 +33,9 @@ class State:
             try:
                 with open(path) as fh:
                     data = json.load(fh)
-                self.files = {str(k): {kk: int(vv) for kk, vv in v.items()}
-                              for k, v in data["files"].items()}
+                self.files = {
+                    str(k): {kk: int(vv) for kk, vv in v.items()} for k, v in data["files"].items()
+                }
             except (OSError, ValueError, KeyError, TypeError, AttributeError):
                 raise LogError(f"--state {path}: not a state file written by osops") from None
 
@@ -54,8 +55,9 @@ class State:
     def advance(self, path: str, inode: int, offset: int, line: int) -> None:
         self.files[os.path.abspath(path)] = {"inode": inode, "offset": offset, "line": line}
         if self.path:
-            write_atomically(self.path, json.dumps({"files": self.files}, indent=1) + "\n",
-                             mode=0o600)
+            write_atomically(
+                self.path, json.dumps({"files": self.files}, indent=1) + "\n", mode=0o600
+            )
 
 
 class Tail:
@@ -66,8 +68,16 @@ class Tail:
     A line is only given out once its newline has been written.
     """
 
-    def __init__(self, path: str, offset: int, line: int, follow: bool,
-                 stop: threading.Event, idle: float = 1.0, poll: float = 0.2) -> None:
+    def __init__(
+        self,
+        path: str,
+        offset: int,
+        line: int,
+        follow: bool,
+        stop: threading.Event,
+        idle: float = 1.0,
+        poll: float = 0.2,
+    ) -> None:
         self.path = path
         self.offset = offset
         self.line = line
@@ -105,8 +115,12 @@ class Tail:
                 continue
             raw = self._fh.readline()
             if raw.endswith(b"\n"):
-                record = LogRecord(raw=raw.decode("utf-8", "replace").rstrip("\r\n"),
-                                   file=self.path, offset=self.offset, line=self.line + 1)
+                record = LogRecord(
+                    raw=raw.decode("utf-8", "replace").rstrip("\r\n"),
+                    file=self.path,
+                    offset=self.offset,
+                    line=self.line + 1,
+                )
                 self.offset += len(raw)
                 self.line += 1
                 record.end = self.offset
@@ -197,8 +211,9 @@ def ship(
     return shipped
 
 
-def _deliver(sink: Sink, batch: list[LogRecord], stop: threading.Event, follow: bool,
-             retry_limit: float) -> None:
+def _deliver(
+    sink: Sink, batch: list[LogRecord], stop: threading.Event, follow: bool, retry_limit: float
+) -> None:
     delay, waited = 0.5, 0.0
     while True:
         try:

@@ -31,8 +31,21 @@ def write(path: Path, numbers: range) -> None:
 
 def follow(log: Path, out: Path, state: Path) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [str(OSOPS), "log", "ship", str(log), "--follow", "--state", str(state),
-         "--option", f"path={out}"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        [
+            str(OSOPS),
+            "log",
+            "ship",
+            str(log),
+            "--follow",
+            "--state",
+            str(state),
+            "--option",
+            f"path={out}",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def wait_for_count(out: Path, count: int, deadline: float = 15.0) -> None:
@@ -47,8 +60,17 @@ def wait_for_count(out: Path, count: int, deadline: float = 15.0) -> None:
 def test_resume_ships_only_what_is_new(tmp_path: Path) -> None:
     log, out, state = tmp_path / "a.log", tmp_path / "out.jsonl", tmp_path / "state.json"
     write(log, range(100))
-    args = ["log", "ship", str(log), "--state", str(state), "--option", f"path={out}",
-            "--format", "json"]
+    args = [
+        "log",
+        "ship",
+        str(log),
+        "--state",
+        str(state),
+        "--option",
+        f"path={out}",
+        "--format",
+        "json",
+    ]
     assert json.loads(run_osops(*args).stdout)["shipped"] == 100
     assert json.loads(run_osops(*args).stdout)["shipped"] == 0
     write(log, range(100, 150))
@@ -108,4 +130,6 @@ def test_bad_state_file_is_named(tmp_path: Path) -> None:
     state.write_text("not json")
     proc = run_osops("log", "ship", str(tmp_path / "x.log"), "--state", str(state))
     assert (proc.returncode, proc.stderr.strip()) == (
-        1, f"--state {state}: not a state file written by osops")
+        1,
+        f"--state {state}: not a state file written by osops",
+    )
