@@ -17,12 +17,17 @@ LOGSTASH = ROOT / "contrib" / "logging" / "logstash"
 CONF = (LOGSTASH / "pipeline" / "osops.conf").read_text()
 PATTERNS = str(LOGSTASH / "patterns")
 LINE_PATTERNS = re.search(r'"message" => \[(.*?)\]', CONF).group(1)  # type: ignore[union-attr]
-ORDER = [Grok(p.strip().strip('"'), custom_patterns_dir=PATTERNS)
-         for p in LINE_PATTERNS.split(",") if "SYSLOG" not in p]
+ORDER = [
+    Grok(p.strip().strip('"'), custom_patterns_dir=PATTERNS)
+    for p in LINE_PATTERNS.split(",")
+    if "SYSLOG" not in p
+]
 DEBUG = Grok("%{OSLO_DEBUG_SUFFIX}", custom_patterns_dir=PATTERNS)
 ACCESS = Grok("%{OSLO_ACCESS}", custom_patterns_dir=PATTERNS)
-RENAMES = {src: ".".join(re.findall(r"\[(\w+)\]", dst))
-           for src, dst in re.findall(r'"(\w+)" => "(\[[\w\]\[]+\])"', CONF)}
+RENAMES = {
+    src: ".".join(re.findall(r"\[(\w+)\]", dst))
+    for src, dst in re.findall(r'"(\w+)" => "(\[[\w\]\[]+\])"', CONF)
+}
 INTEGERS = set(re.search(r"convert => \{(.*?)\}", CONF, re.S).group(1).split('"')[1::4])  # type: ignore[union-attr]
 
 
@@ -40,8 +45,9 @@ def grok_event(line: str) -> dict[str, Any] | None:
         event.update({k: v for k, v in suffix.items() if v is not None})
     if '" status: ' in event["message"] and (access := ACCESS.match(event["message"])):
         event.update({k: v for k, v in access.items() if v is not None})
-    event = {k: v for k, v in event.items()
-             if not (k.startswith("openstack_") and v in ("-", "None"))}
+    event = {
+        k: v for k, v in event.items() if not (k.startswith("openstack_") and v in ("-", "None"))
+    }
     if "event_duration_seconds" in event:
         event["event_duration_ns"] = round(float(event.pop("event_duration_seconds")) * 1e9)
     for key in INTEGERS & set(event):
@@ -53,13 +59,18 @@ def grok_event(line: str) -> dict[str, Any] | None:
 
 
 def single_line_records(path: Path) -> list[LogRecord]:
-    raw = [LogRecord(raw=line.rstrip("\n"), file=str(path), line=n)
-           for n, line in enumerate(path.read_text(errors="replace").splitlines(), 1)]
+    raw = [
+        LogRecord(raw=line.rstrip("\n"), file=str(path), line=n)
+        for n, line in enumerate(path.read_text(errors="replace").splitlines(), 1)
+    ]
     return [r for r in Parse({"format": "oslo"}).run(raw) if r.parsed and "\n" not in r.raw]
 
 
-FILES = [*sorted(SAMPLES.glob("hp-ms-01-c29.*.log")), SAMPLES / "oslo" / "nova-compute.log",
-         SAMPLES / "functional_01-simple_in_l3-agent.log"]
+FILES = [
+    *sorted(SAMPLES.glob("hp-ms-01-c29.*.log")),
+    SAMPLES / "oslo" / "nova-compute.log",
+    SAMPLES / "functional_01-simple_in_l3-agent.log",
+]
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
@@ -82,7 +93,11 @@ def test_every_field_grok_names_is_one_the_parser_emits() -> None:
 
 def test_syslog_header() -> None:
     event = Grok("%{OSLO_SYSLOG}", custom_patterns_dir=PATTERNS).match(
-        "Mar 28 12:20:43.570064 devstack cinder-api[8526]: INFO cinder.api [-] GET /v3")
+        "Mar 28 12:20:43.570064 devstack cinder-api[8526]: INFO cinder.api [-] GET /v3"
+    )
     assert event is not None
     assert (event["host_name"], event["syslog_program"], event["process_pid"]) == (
-        "devstack", "cinder-api", "8526")
+        "devstack",
+        "cinder-api",
+        "8526",
+    )
