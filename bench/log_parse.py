@@ -90,7 +90,8 @@ def main() -> int:
     print(f"ratio osops / pygrok:        {grok_s / osops_s:.2f}x (goal 2x)")
     print(f"ratio osops / os-log-merger: {merger_s / osops_s:.2f}x (goal 3x)")
     print(
-        f"peak RSS of osops log parse: {rss_1x / 1024:.0f} MiB at 1x, {rss_4x / 1024:.0f} MiB at 4x"
+        f"peak RSS of osops log parse: {rss_1x / 1024:.0f} MiB at 1x, "
+        f"{rss_4x / 1024:.0f} MiB at 4x"
     )
     return 0
 

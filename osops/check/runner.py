@@ -108,17 +108,9 @@ def build_parser(name: str, cls: type[Check]) -> argparse.ArgumentParser:
 
 
 def _read_config(path: str) -> dict[str, Any]:
-    import yaml  # only checks given --config pay for YAML
+    from osops.files import read_yaml  # only checks given --config pay for YAML
 
-    try:
-        with open(path) as fh:
-            data = yaml.safe_load(fh)
-    except OSError as exc:
-        raise UsageError(f"--config {path}: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark is not None else ""
-        raise UsageError(f"--config {path}{where}: not valid YAML") from None
+    data = read_yaml(path, f"--config {path}")
     if data is None:
         return {}
     if not isinstance(data, dict):

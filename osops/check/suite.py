@@ -47,17 +47,9 @@ def load(path: str) -> Suite:
 
     :raises UsageError: naming the file, line and field at fault
     """
-    import yaml
+    from osops.files import read_yaml
 
-    try:
-        with open(path) as fh:
-            data = yaml.safe_load(fh)
-    except OSError as exc:
-        raise UsageError(f"{path}: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark is not None else ""
-        raise UsageError(f"{path}{where}: not valid YAML") from None
+    data = read_yaml(path, path)
     if not isinstance(data, dict) or not isinstance(data.get("checks"), list):
         raise UsageError(f"{path}: expected a mapping with a list under 'checks'")
     unknown = set(data) - {"checks", "concurrency", "timeout"}

@@ -49,8 +49,19 @@ class BulkSink(Sink, abc.ABC):
         """The official client for this product, with retries on 429 and 5xx configured."""
 
     @abc.abstractmethod
+    def helpers(self) -> Any:
+        """The product client's ``helpers`` module (its ``bulk`` retries 429s)."""
+
     def bulk(self, client: Any, actions: list[dict[str, Any]]) -> tuple[int, list[Any]]:
         """Send actions with the product's bulk helper; (successes, errors)."""
+        ok, errors = self.helpers().bulk(
+            client,
+            actions,
+            max_retries=self.options["retries"],
+            initial_backoff=1,
+            raise_on_error=False,
+        )
+        return int(ok), list(errors) if not isinstance(errors, int) else []
 
     def write(self, records: Sequence[LogRecord]) -> None:
         if self._client is None:
@@ -106,17 +117,10 @@ class Opensearch(BulkSink):
 
         return opensearchpy.OpenSearch(timeout=self.options["timeout"], **self._common())
 
-    def bulk(self, client: Any, actions: list[dict[str, Any]]) -> tuple[int, list[Any]]:
+    def helpers(self) -> Any:
         from opensearchpy import helpers
 
-        ok, errors = helpers.bulk(
-            client,
-            actions,
-            max_retries=self.options["retries"],
-            initial_backoff=1,
-            raise_on_error=False,
-        )
-        return int(ok), list(errors) if not isinstance(errors, int) else []
+        return helpers
 
 
 class Elasticsearch(BulkSink):
@@ -129,17 +133,10 @@ class Elasticsearch(BulkSink):
             request_timeout=self.options["timeout"], **self._common()
         )
 
-    def bulk(self, client: Any, actions: list[dict[str, Any]]) -> tuple[int, list[Any]]:
+    def helpers(self) -> Any:
         from elasticsearch import helpers
 
-        ok, errors = helpers.bulk(
-            client,
-            actions,
-            max_retries=self.options["retries"],
-            initial_backoff=1,
-            raise_on_error=False,
-        )
-        return int(ok), list(errors) if not isinstance(errors, int) else []
+        return helpers
 
 
 def _reason(exc: BaseException) -> str:
