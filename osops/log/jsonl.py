@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Mapping, Sequence
 from typing import IO, Any
+
+import orjson
 
 from osops.exceptions import SinkError
 from osops.log.base import Sink
@@ -35,9 +36,9 @@ class JsonLines(Sink):
 
     def write(self, records: Sequence[LogRecord]) -> None:
         stream = self._open()
-        dumps = json.dumps
+        dumps = orjson.dumps
         try:
-            stream.write("".join(dumps(r.to_dict(), ensure_ascii=False) + "\n" for r in records))
+            stream.write("".join(dumps(r.to_dict()).decode() + "\n" for r in records))
             stream.flush()
         except OSError as exc:
             raise SinkError(f"jsonl: write failed: {exc.strerror}") from None

@@ -35,7 +35,7 @@ ACCESS = re.compile(
 )
 
 # DEBUG lines end with "<function> <path>:<line>" (oslo.log logging_debug_format_suffix).
-DEBUG_SUFFIX = re.compile(r" (?P<func>[\w<>.]+) (?P<path>/\S+\.py):(?P<line>\d+)$")
+FUNCTION = re.compile(r"[\w<>.]+")
 
 INSTANCE = re.compile(r"\[instance: (?P<uuid>[0-9a-f-]{36})\] ?")
 

@@ -13,6 +13,7 @@ from osops.options import Argument
 from osops_logging import formats
 
 _TRACE_START = "Traceback (most recent call last):"
+_NL_TRACE_START = "\n" + _TRACE_START
 
 
 class Parse(Filter):
@@ -140,7 +141,7 @@ def _fill(record: LogRecord, level: str, logger: str, ctx: str | None, msg: str)
     if ctx is not None:
         if ctx.startswith("instance: "):
             msg = f"[{ctx}] {msg}"  # Kilo TRACE lines have no context, only the instance
-        else:
+        elif ctx != "-":
             for name, value in formats.context(ctx).items():
                 setattr(record, name, value)
     if msg.startswith("[instance: "):
@@ -168,18 +169,24 @@ def _finish(record: LogRecord) -> LogRecord:
     lines; error.type and error.message come from a traceback's last line.
     """
     message = record.message or ""
-    head, found, trace = message.partition("\n" + _TRACE_START)
-    if found:  # a traceback carried inside the message (syslog "#012", Python 2 prints)
-        record.message = message = head
-        record.stack_trace = (
-            _TRACE_START + trace + ("\n" + record.stack_trace if record.stack_trace else "")
-        )
+    at = message.find(_NL_TRACE_START)
+    if at >= 0:  # a traceback carried inside the message (syslog "#012", Python 2 prints)
+        trace = message[at + 1 :]
+        record.message = message = message[:at]
+        record.stack_trace = trace + ("\n" + record.stack_trace if record.stack_trace else "")
     if record.level == "DEBUG" and message[-1:].isdigit():
-        match = formats.DEBUG_SUFFIX.search(message)
-        if match is not None:
-            record.function = match.group("func")
-            record.origin = f"{match.group('path')}:{match.group('line')}"
-            record.message = message[: match.start()].rstrip()
+        # "<message> <function> <path>:<line>": split from the right, no regex scan.
+        head, _, origin = message.rpartition(" ")
+        body, _, function = head.rpartition(" ")
+        if (
+            origin[:1] == "/"
+            and ".py:" in origin
+            and function
+            and formats.FUNCTION.fullmatch(function)
+        ):
+            record.function = function
+            record.origin = origin
+            record.message = body.rstrip()
     if record.stack_trace:
         for line in reversed(record.stack_trace.splitlines()):
             text = line.strip()
