@@ -15,7 +15,7 @@ import traceback
 import nagiosplugin
 
 from osops import plugins
-from osops.check.base import Check, Detail, Perf, State
+from osops.check.base import Check, Detail, State
 from osops.check.output import FORMATS, render
 from osops.check.result import CheckResult, PerfValue
 from osops.exceptions import CheckError, OsopsError, PluginLoadError, ServiceDown, UsageError
@@ -355,8 +355,8 @@ def execute(
             r.metric.name,
             r.metric.value,
             r.metric.uom or "",
-            warning.get(r.metric.context, _decl(cls, r.metric.context).warning),
-            critical.get(r.metric.context, _decl(cls, r.metric.context).critical),
+            warning.get(r.metric.context, resource.declared[r.metric.context].warning),
+            critical.get(r.metric.context, resource.declared[r.metric.context].critical),
             r.metric.min,
             r.metric.max,
         )
@@ -380,10 +380,6 @@ def execute(
     )
 
 
-def _decl(cls: type[Check], label: str) -> Perf:
-    return next(perf for perf in cls.perfdata if perf.label == label)
-
-
 def _with_timeout(seconds: float, func: Any) -> None:
     # SIGALRM interrupts blocking socket calls too; nagiosplugin's own helper
     # only takes whole seconds.
@@ -401,7 +397,8 @@ def _with_timeout(seconds: float, func: Any) -> None:
         signal.signal(signal.SIGALRM, previous)
 
 
-def _secrets(cls: type[Check] | None, options: Mapping[str, Any]) -> list[str]:
+def secrets_of(cls: type[Check] | None, options: Mapping[str, Any]) -> list[str]:
+    """The values of a check's secret options, to be scrubbed from anything shown."""
     if cls is None:
         return []
     found: list[str] = []
@@ -461,8 +458,7 @@ def _verbosity(argv: Sequence[str]) -> int:
     return count
 
 
-def _usage(argv: Sequence[str]) -> str:
-    return "usage: osops check run NAME [options]; osops plugin list --kind check lists NAMEs"
+USAGE = "usage: osops check run NAME [options]; osops plugin list --kind check lists NAMEs"
 
 
 def main(
@@ -483,9 +479,9 @@ def main(
     try:
         if not name:
             if any(a in ("-h", "--help") for a in argv):
-                out.write(_usage(argv) + "\n")
+                out.write(USAGE + "\n")
                 return int(State.UNKNOWN)
-            raise UsageError(_usage(argv))
+            raise UsageError(USAGE)
         cls = (load or load_check)(name)
         if any(a in ("-h", "--help") for a in argv[1:]):
             out.write(build_parser(name, cls).format_help())
@@ -496,5 +492,5 @@ def main(
         result = execute(cls, name, options, settings)
     except Exception as exc:  # a check's own bug is UNKNOWN, never a traceback
         result = failure(name, exc, verbose)
-    out.write(scrub(render(result, fmt, verbose), _secrets(cls, options)))
+    out.write(scrub(render(result, fmt, verbose), secrets_of(cls, options)))
     return result.exit_code

@@ -121,6 +121,14 @@ def run(suite: Suite, load: Callable[[str], type[Check]] = runner.load_check) ->
             results[name] = runner.failure(name, exc)
     # Threads still blocked past their timeout end with their sockets' own timeouts.
     pool.shutdown(wait=False, cancel_futures=True)
+    for name, (cls, _, values) in prepared.items():
+        hidden = runner.secrets_of(cls, values)
+        if hidden:  # an error message may quote what it was given
+            result = results[name]
+            results[name] = result.replace(
+                summary=runner.scrub(result.summary, hidden),
+                details=tuple(runner.scrub(d, hidden) for d in result.details),
+            )
     return [results[entry.name] for entry in suite.entries]
 
 

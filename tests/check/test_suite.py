@@ -158,3 +158,17 @@ def test_broken_suite_file_is_named(tmp_path: Path, text: str, message: str) -> 
     proc = run_osops("check", "suite", str(suite))
     assert proc.returncode == 1
     assert proc.stderr.strip() == f"{suite}{message}"
+
+
+def test_secrets_never_shown_in_suite_results(tmp_path: Path) -> None:
+    from check.test_runner import Sample
+
+    from osops.check import suite
+
+    path = _write(
+        tmp_path, "checks:\n  - {check: sample, options: {fail: check, password: Su1te-Pw}}\n"
+    )
+    (result,) = suite.run(suite.load(str(path)), load=lambda name: Sample)
+    assert result.state.name == "UNKNOWN"
+    assert "Su1te-Pw" not in result.summary + "".join(result.details)
+    assert "<hidden>" in result.summary
