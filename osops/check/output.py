@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from osops.check.result import CheckResult, PerfValue
 
@@ -113,25 +114,41 @@ def prometheus_name(check: str, label: str, uom: str) -> str:
 
 
 def prometheus(result: CheckResult) -> str:
-    """Prometheus text exposition: state, duration and one gauge per perfdata item."""
-    check = _escape(result.name)
-    lines = [
-        "# HELP osops_check_state Nagios state of an osops check (0 OK .. 3 UNKNOWN).",
-        "# TYPE osops_check_state gauge",
-        f'osops_check_state{{check="{check}"}} {result.exit_code}',
-        "# HELP osops_check_duration_seconds Time an osops check took.",
-        "# TYPE osops_check_duration_seconds gauge",
-        f'osops_check_duration_seconds{{check="{check}"}} {result.duration:.6f}',
-    ]
-    typed: set[str] = set()
-    for perf in result.perfdata:
-        name = prometheus_name(result.name, perf.base_label, perf.uom)
-        scale = _UNIT_SUFFIX.get(perf.uom, ("", 1.0))[1]
-        if name not in typed:
-            typed.add(name)
-            lines.append(f"# TYPE {name} gauge")
-        labels = f'check="{check}"'
-        if perf.instance is not None:
-            labels += f',item="{_escape(perf.instance)}"'
-        lines.append(f"{name}{{{labels}}} {perf.value * scale:g}")
-    return "\n".join(lines) + "\n"
+    """Prometheus text exposition of one result."""
+    return prometheus_many([result])
+
+
+def prometheus_many(results: Sequence[CheckResult]) -> str:
+    """Prometheus text exposition: state, duration and one gauge per perfdata item.
+
+    Every metric family appears once with its TYPE line, whatever the number of
+    results, as node_exporter's textfile collector requires. Labels: ``check``
+    (the plugin), ``name`` (the suite entry or the check) and ``item`` for
+    per-item metrics.
+    """
+    families: dict[str, list[str]] = {
+        "osops_check_state": [
+            "# HELP osops_check_state Nagios state of an osops check (0 OK .. 3 UNKNOWN).",
+            "# TYPE osops_check_state gauge",
+        ],
+        "osops_check_duration_seconds": [
+            "# HELP osops_check_duration_seconds Time an osops check took.",
+            "# TYPE osops_check_duration_seconds gauge",
+        ],
+    }
+    for result in results:
+        plugin = result.check or result.name
+        base = f'check="{_escape(plugin)}",name="{_escape(result.name)}"'
+        families["osops_check_state"].append(f"osops_check_state{{{base}}} {result.exit_code}")
+        families["osops_check_duration_seconds"].append(
+            f"osops_check_duration_seconds{{{base}}} {result.duration:.6f}"
+        )
+        for perf in result.perfdata:
+            name = prometheus_name(plugin, perf.base_label, perf.uom)
+            scale = _UNIT_SUFFIX.get(perf.uom, ("", 1.0))[1]
+            labels = base + (
+                f',item="{_escape(perf.instance)}"' if perf.instance is not None else ""
+            )
+            family = families.setdefault(name, [f"# TYPE {name} gauge"])
+            family.append(f"{name}{{{labels}}} {perf.value * scale:g}")
+    return "\n".join(line for lines in families.values() for line in lines) + "\n"

@@ -43,7 +43,7 @@ class PerfValue(Value):
 class CheckResult(Value):
     """State, status line, perfdata and long output of one check run."""
 
-    __slots__ = ("name", "state", "summary", "perfdata", "details", "duration")
+    __slots__ = ("check", "details", "duration", "name", "perfdata", "state", "summary")
 
     def __init__(
         self,
@@ -53,7 +53,10 @@ class CheckResult(Value):
         perfdata: tuple[PerfValue, ...] = (),
         details: tuple[str, ...] = (),
         duration: float = 0.0,
+        check: str = "",
     ) -> None:
+        #: The plugin that ran, when ``name`` is a suite entry's own name.
+        self.check = check
         self.name = name
         self.state = state
         self.summary = summary

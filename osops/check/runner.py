@@ -320,6 +320,7 @@ def execute(
     options: Mapping[str, Any],
     settings: Mapping[str, Any],
     alarm: bool = True,
+    check: str | None = None,
 ) -> CheckResult:
     """Probe, evaluate against thresholds and summarise, within the timeout.
 
@@ -327,8 +328,9 @@ def execute(
 
     :param alarm: enforce the timeout with SIGALRM (main thread only); suites
         running checks in threads enforce it themselves
+    :param check: the plugin's name, when ``name`` is a suite entry's
     """
-    check = cls(options, settings["timeout"])
+    instance = cls(options, settings["timeout"])
     warning = thresholds(cls, name, settings["warning"], "warning")
     critical = thresholds(cls, name, settings["critical"], "critical")
     contexts = [
@@ -340,7 +342,7 @@ def execute(
         )
         for perf in cls.perfdata
     ]
-    resource = _Resource(check, name)
+    resource = _Resource(instance, name)
     np_check = nagiosplugin.Check(
         resource, _DetailContext(_DETAIL), *contexts, _Summary(cls.primary_label(), resource)
     )
@@ -377,6 +379,7 @@ def execute(
         perfdata=perfdata,
         details=tuple(details),
         duration=duration,
+        check=check or name,
     )
 
 

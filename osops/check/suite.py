@@ -104,8 +104,9 @@ def run(suite: Suite, load: Callable[[str], type[Check]] = runner.load_check) ->
         except Exception as exc:  # reported as this check's UNKNOWN
             results[entry.name] = runner.failure(entry.name, exc)
     pool = concurrent.futures.ThreadPoolExecutor(suite.concurrency, "osops-check")
+    plugin_of = {entry.name: entry.check for entry in suite.entries}
     futures = {
-        name: pool.submit(runner.execute, cls, name, values, settings, False)
+        name: pool.submit(runner.execute, cls, name, values, settings, False, plugin_of[name])
         for name, (cls, settings, values) in prepared.items()
     }
     started = time.monotonic()
@@ -121,6 +122,9 @@ def run(suite: Suite, load: Callable[[str], type[Check]] = runner.load_check) ->
             results[name] = runner.failure(name, exc)
     # Threads still blocked past their timeout end with their sockets' own timeouts.
     pool.shutdown(wait=False, cancel_futures=True)
+    for name, result in results.items():
+        if not result.check or result.check == name:
+            results[name] = result.replace(check=plugin_of[name])
     for name, (cls, _, values) in prepared.items():
         hidden = runner.secrets_of(cls, values)
         if hidden:  # an error message may quote what it was given

@@ -49,6 +49,11 @@ class SuiteCheck(Lister):
             "--save", metavar="FILE", help="also write the results as JSON, for a later --compare"
         )
         parser.add_argument(
+            "--prometheus-textfile",
+            metavar="DIR",
+            help="also write the results for node_exporter's textfile collector into DIR",
+        )
+        parser.add_argument(
             "--compare",
             metavar="FILE",
             help="results saved before (e.g. before an upgrade): show what changed",
@@ -59,7 +64,7 @@ class SuiteCheck(Lister):
         import json
 
         from osops.check import junit, suite
-        from osops.check.output import as_dict
+        from osops.check.output import as_dict, prometheus_many
         from osops.files import write_atomically
 
         before = _saved_states(parsed_args.compare) if parsed_args.compare else None
@@ -68,6 +73,10 @@ class SuiteCheck(Lister):
         self.worst = int(suite.worst(results))
         if parsed_args.junit:
             write_atomically(parsed_args.junit, junit.render(loaded.path, results))
+        if parsed_args.prometheus_textfile:
+            write_atomically(
+                _textfile(parsed_args.prometheus_textfile, loaded.path), prometheus_many(results)
+            )
         if parsed_args.save:
             text = json.dumps([as_dict(r) for r in results], indent=2) + "\n"
             write_atomically(parsed_args.save, text)
@@ -94,6 +103,17 @@ class SuiteCheck(Lister):
     def run(self, parsed_args: Any) -> int:
         status = int(super().run(parsed_args))
         return status or self.worst
+
+
+def _textfile(directory: str, suite_path: str) -> str:
+    """``DIR/osops_<suite>.prom``: one file per suite, so suites never overwrite each other."""
+    import os
+    import re
+
+    if not os.path.isdir(directory):
+        raise UsageError(f"--prometheus-textfile {directory}: not a directory")
+    stem = re.sub(r"[^A-Za-z0-9_]", "_", os.path.splitext(os.path.basename(suite_path))[0])
+    return os.path.join(directory, f"osops_{stem}.prom")
 
 
 def _saved_states(path: str) -> dict[str, str]:

@@ -54,8 +54,22 @@ def test_json_is_machine_readable() -> None:
 
 def test_prometheus_exposition_in_base_units() -> None:
     text = prometheus(RESULT)
-    assert 'osops_check_state{check="rabbitmq"} 1' in text
-    assert 'osops_rabbitmq_messages_ready{check="rabbitmq",item="q1"} 1500' in text
-    assert 'osops_rabbitmq_latency_seconds{check="rabbitmq"} 0.25' in text
-    assert 'osops_rabbitmq_disk_free_percent{check="rabbitmq"} 50.5' in text
+    assert 'osops_check_state{check="rabbitmq",name="rabbitmq"} 1' in text
+    assert 'osops_rabbitmq_messages_ready{check="rabbitmq",name="rabbitmq",item="q1"} 1500' in text
+    assert 'osops_rabbitmq_latency_seconds{check="rabbitmq",name="rabbitmq"} 0.25' in text
+    assert 'osops_rabbitmq_disk_free_percent{check="rabbitmq",name="rabbitmq"} 50.5' in text
     assert text.count("# TYPE osops_rabbitmq_messages_ready gauge") == 1
+
+
+def test_prometheus_families_once_across_results() -> None:
+    from osops.check.output import prometheus_many
+
+    other = RESULT.replace(name="rabbit-ctl2", check="rabbitmq")
+    text = prometheus_many([RESULT, other])
+    assert text.count("# TYPE osops_check_state gauge") == 1
+    assert text.count("# TYPE osops_rabbitmq_latency_seconds gauge") == 1
+    assert 'osops_rabbitmq_latency_seconds{check="rabbitmq",name="rabbit-ctl2"} 0.25' in text
+    lines = text.splitlines()
+    for family in ("osops_check_state", "osops_rabbitmq_latency_seconds"):
+        positions = [i for i, line in enumerate(lines) if line.startswith(family + "{")]
+        assert positions == list(range(positions[0], positions[0] + 2))  # grouped together

@@ -172,3 +172,29 @@ def test_secrets_never_shown_in_suite_results(tmp_path: Path) -> None:
     assert result.state.name == "UNKNOWN"
     assert "Su1te-Pw" not in result.summary + "".join(result.details)
     assert "<hidden>" in result.summary
+
+
+def test_prometheus_textfile_for_node_exporter(tmp_path: Path) -> None:
+    suite = _write(
+        tmp_path,
+        """
+checks:
+  - {check: dummy, name: api, options: {state: 2}}
+  - {check: dummy, name: db}
+""",
+    )
+    collector = tmp_path / "textfile"
+    collector.mkdir()
+    assert (
+        run_osops("check", "suite", str(suite), "--prometheus-textfile", str(collector)).returncode
+        == 2
+    )
+    text = (collector / "osops_suite.prom").read_text()
+    assert 'osops_check_state{check="dummy",name="api"} 2' in text
+    assert 'osops_check_state{check="dummy",name="db"} 0' in text
+    assert [p.name for p in collector.iterdir()] == ["osops_suite.prom"]  # no temporary left
+    proc = run_osops("check", "suite", str(suite), "--prometheus-textfile", str(tmp_path / "nope"))
+    assert (proc.returncode, proc.stderr.strip()) == (
+        1,
+        f"--prometheus-textfile {tmp_path / 'nope'}: not a directory",
+    )
