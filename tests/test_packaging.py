@@ -95,5 +95,13 @@ def test_wheel_holds_only_its_packages(where: str, tmp_path: Path) -> None:
         "contrib/monitoring": "osops_monitoring",
         "contrib/logging": "osops_logging",
     }[where]
-    assert {t for t in top if not t.endswith(".dist-info")} == {package}
-    assert not [n for n in names if "/tests/" in n or n.endswith((".yaml", ".log"))]
+    assert {t for t in top if not t.endswith((".dist-info", ".data"))} == {package}
+    assert not [n for n in names if "/tests/" in n or n.endswith(".log")]
+    shipped_yaml = {n.rsplit("/", 1)[-1] for n in names if n.endswith(".yaml")}
+    if package == "osops":
+        # Data files travel with the wheel: the schema in the package, dashboards in share/.
+        assert "osops/dashboard/schema.json" in names
+        assert shipped_yaml == {p.name for p in (ROOT / "dashboards").glob("*.yaml")}
+        assert all("/data/share/osops/dashboards/" in n for n in names if n.endswith(".yaml"))
+    else:
+        assert not shipped_yaml

@@ -1,0 +1,70 @@
+"""Commands on dashboards: list and validate the tool-neutral definitions."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from cliff.lister import Lister
+
+
+def _add_dir(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--dir",
+        metavar="DIR",
+        help="definitions directory (default: $OSOPS_DASHBOARDS, else the "
+        "ones installed with osops)",
+    )
+
+
+class ListDashboard(Lister):
+    """List dashboard definitions: name, title, panels and whether each is valid."""
+
+    def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
+        parser: argparse.ArgumentParser = super().get_parser(prog_name)
+        _add_dir(parser)
+        return parser
+
+    def take_action(self, parsed_args: Any) -> tuple[tuple[str, ...], list[tuple[Any, ...]]]:
+        from osops.dashboard import definitions
+        from osops.exceptions import DashboardError
+
+        rows = []
+        for path in definitions.files(parsed_args.dir):
+            try:
+                board = definitions.load(path)
+            except DashboardError as exc:
+                name = path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+                rows.append((name, "", 0, path, f"invalid: {exc}"))
+                continue
+            rows.append((board.name, board.title, len(board.panels), path, "ok"))
+        return ("Name", "Title", "Panels", "File", "Status"), rows
+
+
+class ValidateDashboard(Lister):
+    """Validate dashboard definitions against the schema; non-zero naming each problem."""
+
+    failed = False
+
+    def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
+        parser: argparse.ArgumentParser = super().get_parser(prog_name)
+        _add_dir(parser)
+        parser.add_argument("files", nargs="*", metavar="FILE", help="default: every definition")
+        return parser
+
+    def take_action(self, parsed_args: Any) -> tuple[tuple[str, ...], list[tuple[Any, ...]]]:
+        from osops.dashboard import definitions
+
+        paths = parsed_args.files or definitions.files(parsed_args.dir)
+        found = [problem for path in paths for problem in definitions.problems(path)]
+        self.failed = bool(found)
+        self.app.stderr.write(
+            f"{len(paths)} definitions, {len(found)} problems\n"
+            if found
+            else f"{len(paths)} definitions valid\n"
+        )
+        return ("Problem",), [(problem,) for problem in found]
+
+    def run(self, parsed_args: Any) -> int:
+        status = int(super().run(parsed_args))
+        return 1 if self.failed else status
