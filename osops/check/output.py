@@ -67,6 +67,7 @@ def as_dict(result: CheckResult) -> dict[str, object]:
     """The result as plain data for JSON and YAML consumers."""
     return {
         "check": result.name,
+        "plugin": result.check or result.name,
         "state": result.state.name,
         "exit_code": result.exit_code,
         "summary": result.summary,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from cliff.command import Command
 from cliff.lister import Lister
 
 
@@ -68,3 +69,54 @@ class ValidateDashboard(Lister):
     def run(self, parsed_args: Any) -> int:
         status = int(super().run(parsed_args))
         return 1 if self.failed else status
+
+
+class ExportDashboard(Command):
+    """Export one dashboard definition to a tool's format: grafana, kibana or html."""
+
+    def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
+        parser: argparse.ArgumentParser = super().get_parser(prog_name)
+        _add_dir(parser)
+        parser.add_argument("name", metavar="NAME", help="definition (osops dashboard list)")
+        parser.add_argument(
+            "--to",
+            required=True,
+            metavar="EXPORTER",
+            help="grafana, kibana, html (osops plugin list --kind exporter)",
+        )
+        parser.add_argument(
+            "--option",
+            dest="options",
+            action="append",
+            default=[],
+            metavar="KEY=VALUE",
+            help="exporter option, repeatable",
+        )
+        parser.add_argument("-o", "--output", metavar="FILE", help="write here (atomically)")
+        return parser
+
+    def take_action(self, parsed_args: Any) -> int:
+        import os
+
+        from osops import plugins
+        from osops.dashboard import definitions
+        from osops.dashboard.base import Exporter
+        from osops.exceptions import DashboardError, PluginLoadError
+        from osops.files import write_atomically
+        from osops.options import parse_options
+
+        path = os.path.join(parsed_args.dir or definitions.directory(), f"{parsed_args.name}.yaml")
+        if not os.path.exists(path):
+            known = ", ".join(os.path.basename(p)[:-5] for p in definitions.files(parsed_args.dir))
+            raise DashboardError(f"no dashboard named {parsed_args.name!r} (known: {known})")
+        entry = plugins.find("exporter", parsed_args.to)
+        cls = plugins.load(entry)
+        if not (isinstance(cls, type) and issubclass(cls, Exporter)):
+            raise PluginLoadError(f"exporter {parsed_args.to!r} is not an Exporter")
+        options = parse_options(cls.arguments, parsed_args.options, f"exporter {parsed_args.to!r}")
+        text = cls(options).export(definitions.load(path))
+        if parsed_args.output:
+            write_atomically(parsed_args.output, text)
+        else:
+            self.app.stdout.write(text)
+        return 0
