@@ -232,7 +232,7 @@ class ShipLog(Command):
             signal.signal(signum, lambda *_: stop.set())
         started = time.monotonic()
         progress = None
-        if self.app.stderr.isatty():
+        if self.app.stdout.isatty():  # a person is watching: show progress (on stderr)
 
             def progress(count: int) -> None:
                 rate = count / max(time.monotonic() - started, 1e-6)
