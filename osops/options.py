@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 
 from osops.exceptions import UsageError
@@ -120,6 +121,11 @@ class Argument(Value):
         return value
 
 
+def secret_variable(option: str) -> str:
+    """The environment variable a secret option is read from: ``OSOPS_<OPTION>``."""
+    return "OSOPS_" + option.upper().replace("-", "_")
+
+
 def parse_options(arguments: tuple[Argument, ...], pairs: list[str], where: str) -> dict[str, Any]:
     """Parse repeated ``KEY=VALUE`` strings against declared arguments (sinks, filters).
 
@@ -137,6 +143,10 @@ def parse_options(arguments: tuple[Argument, ...], pairs: list[str], where: str)
             known = ", ".join(sorted(declared)) or "none"
             raise UsageError(f"{where}: unknown option {key!r} (known: {known})")
         given.setdefault(key, []).append(value)
+    for arg in arguments:
+        # Secrets may come from the environment (a 0600 EnvironmentFile), never argv.
+        if arg.secret and arg.name not in given and secret_variable(arg.name) in os.environ:
+            given[arg.name] = [os.environ[secret_variable(arg.name)]]
     return resolve(arguments, given, where)
 
 

@@ -50,3 +50,11 @@ def test_declaration_problems() -> None:
     assert Argument("ok", "x", required=True, default=1).problems() == [
         "argument 'ok' is required but has a default"
     ]
+
+
+def test_secret_options_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OSOPS_PASSWORD", "42")
+    assert parse_options(ARGS, [], "sink 'x'")["password"] == 42
+    assert parse_options(ARGS, ["password=7"], "sink 'x'")["password"] == 7
+    monkeypatch.setenv("OSOPS_PORT", "1")  # not a secret: not read from the environment
+    assert parse_options(ARGS, [], "sink 'x'")["port"] == 9200

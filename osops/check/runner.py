@@ -19,7 +19,7 @@ from osops.check.base import Check, Detail, State
 from osops.check.output import FORMATS, render
 from osops.check.result import CheckResult, PerfValue
 from osops.exceptions import CheckError, OsopsError, PluginLoadError, ServiceDown, UsageError
-from osops.options import resolve
+from osops.options import resolve, secret_variable
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs a check ~7 ms at start-up; annotations need none of it
@@ -131,11 +131,6 @@ def parse(
     given = vars(build_parser(name, cls).parse_args(list(argv)))
     config = _read_config(given["config"]) if "config" in given else {}
     return settle(name, cls, config, f"--config {given.get('config')}", given)
-
-
-def secret_variable(option: str) -> str:
-    """The environment variable a secret option is read from: ``OSOPS_<OPTION>``."""
-    return "OSOPS_" + option.upper().replace("-", "_")
 
 
 _FRAMEWORK = frozenset({"warning", "critical", "timeout", "verbose", "output_format"})

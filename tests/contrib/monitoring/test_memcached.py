@@ -47,7 +47,9 @@ def test_json_and_prometheus_output(memcached: int) -> None:
         "check", "run", "memcached", "--port", str(memcached), "--output-format", "prometheus"
     )
     assert proc.returncode == 0
-    assert 'osops_memcached_hit_ratio_percent{check="memcached",name="memcached"} 50' in proc.stdout
+    assert (
+        'osops_memcached_hit_ratio_percent{check="memcached",name="memcached"} 50' in proc.stdout
+    )
     assert 'osops_check_state{check="memcached",name="memcached"} 0' in proc.stdout
 
 
