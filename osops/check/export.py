@@ -11,9 +11,9 @@ from typing import Any
 
 from osops import conformance, plugins
 from osops.check.base import Check
-from osops.check.runner import DEFAULT_TIMEOUT, secret_variable
+from osops.check.runner import DEFAULT_TIMEOUT
 from osops.exceptions import OsopsError, UsageError
-from osops.options import Argument
+from osops.options import Argument, secret_variable
 
 FORMATS = ("icinga2", "nagios", "json")
 
