@@ -12,10 +12,13 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -32,13 +35,15 @@ def readable_dir(prefix: str) -> Path:
     return path
 
 
-def build_venv(where: Path) -> Path:
-    """A venv of the system Python holding osops, osops-monitoring and osops-logging."""
-    wheels = where / "wheels"
-    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
+def build_wheels(wheels: Path) -> Path:
+    """Wheels of osops, osops-monitoring and osops-logging, built from this checkout."""
     subprocess.run(
         [
-            *pip,
+            sys.executable,
+            "-m",
+            "pip",
+            "--disable-pip-version-check",
+            "-q",
             "wheel",
             "--no-deps",
             "--no-build-isolation",
@@ -52,6 +57,12 @@ def build_venv(where: Path) -> Path:
         capture_output=True,
         timeout=600,
     )
+    return wheels
+
+
+def build_venv(where: Path) -> Path:
+    """A venv of the system Python holding osops, osops-monitoring and osops-logging."""
+    wheels = build_wheels(where / "wheels")
     venv = where / "venv"
     subprocess.run(["/usr/bin/python3", "-m", "venv", str(venv)], check=True, timeout=120)
     subprocess.run(
@@ -133,3 +144,93 @@ def wait_for(predicate: Any, deadline: float, what: str) -> Any:
 
 def json_dumps(value: Any) -> str:
     return json.dumps(value)
+
+
+ICINGA_CA = "/var/lib/icinga2/certs/ca.crt"
+ICINGA_PID = Path("/run/icinga2/icinga2.pid")
+
+
+def icinga_config(prefix: str, api_user: tuple[str, str]) -> tuple[Path, Path, int]:
+    """A private Icinga 2 configuration the nagios user can read: API on 127.0.0.1, a
+    checker, a log, an API user, and ``include_recursive`` of an empty conf.d to fill.
+
+    :returns: (work directory, its conf.d, the API port)
+    """
+    from servers import free_port
+
+    if not Path("/var/lib/icinga2/certs/localhost.crt").exists():
+        subprocess.run(
+            ["icinga2", "api", "setup", "--cn", "localhost"],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+    work = readable_dir(prefix)
+    conf_d = work / "conf.d"
+    conf_d.mkdir()
+    for name in ("constants.conf", "zones.conf"):
+        shutil.copy(f"/etc/icinga2/{name}", work / name)
+    port = free_port()
+    (work / "icinga2.conf").write_text(
+        'include "constants.conf"\ninclude "zones.conf"\ninclude <itl>\n'
+        f'object ApiListener "api" {{\n  bind_host = "127.0.0.1"\n  bind_port = {port}\n'
+        "  ticket_salt = TicketSalt\n}\n"
+        'object CheckerComponent "checker" { }\n'
+        f'object FileLogger "main-log" {{\n  path = "{work}/icinga2.log"\n}}\n'
+        f'object ApiUser "{api_user[0]}" {{\n  password = "{api_user[1]}"\n'
+        '  permissions = [ "*" ]\n}\n'
+        f'include_recursive "{conf_d}"\n'
+    )
+    return work, conf_d, port
+
+
+@contextmanager
+def icinga(work: Path, port: int, api_user: tuple[str, str]) -> Iterator[str]:
+    """Validate, start (daemonised, as Debian's init would) and stop by pid an Icinga 2
+    running ``work/icinga2.conf``; yields the API URL once it answers."""
+    import requests
+
+    subprocess.run(["chmod", "-R", "a+rX", str(work)], check=True)
+    subprocess.run(["chown", "-R", f"{RUN_AS}:{RUN_AS}", str(work / "conf.d")], check=True)
+    check = subprocess.run(
+        ["icinga2", "daemon", "-C", "-c", str(work / "icinga2.conf")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert check.returncode == 0, check.stdout[-3000:]
+    subprocess.run(
+        ["/usr/lib/icinga2/prepare-dirs", "/usr/lib/icinga2/icinga2"],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    subprocess.run(
+        [
+            "icinga2",
+            "daemon",
+            "-d",
+            "-c",
+            str(work / "icinga2.conf"),
+            "-e",
+            str(work / "icinga2.err"),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    api = f"https://localhost:{port}/v1"  # the API certificate's name; bound to 127.0.0.1
+    try:
+        wait_for(
+            lambda: requests.get(f"{api}/status", auth=api_user, verify=ICINGA_CA, timeout=5).ok,
+            60,
+            "icinga2 API",
+        )
+        yield api
+    finally:
+        # A reload replaces the worker, so the pid is read at the end, not the start.
+        pid = int(ICINGA_PID.read_text().strip())
+        os.kill(pid, signal.SIGTERM)
+        wait_for(lambda: not Path(f"/proc/{pid}").exists(), 30, "icinga2 to stop")
+        subprocess.run(["rm", "-rf", str(work)], check=False)

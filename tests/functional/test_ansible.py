@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -17,13 +16,13 @@ import pytest
 import requests
 import yaml
 from helpers import ROOT
-from monitoring_daemons import readable_dir, wait_for
-from servers import free_port
+from monitoring_daemons import ICINGA_CA as CA
+from monitoring_daemons import build_wheels, icinga_config, wait_for
+from monitoring_daemons import icinga as icinga_daemon
 
 pytestmark = pytest.mark.integration
 COLLECTION = ROOT / "contrib" / "ansible"
 BIN = Path(sys.executable).parent
-CA = "/var/lib/icinga2/certs/ca.crt"
 API = ("osops", "Ans1ble-Api-Pw")
 
 
@@ -79,53 +78,12 @@ def test_syntax_check(collections: dict[str, str], playbook: Path) -> None:
 @pytest.fixture(scope="module")
 def deployment(collections: dict[str, str], memcached: int) -> Iterator[dict[str, Any]]:
     """A running Icinga 2 (no osops in it yet) and an inventory deploying osops into it."""
-    if not Path("/var/lib/icinga2/certs/localhost.crt").exists():
-        subprocess.run(
-            ["icinga2", "api", "setup", "--cn", "localhost"],
-            check=True,
-            capture_output=True,
-            timeout=120,
-        )
-    work = readable_dir("osops-ansible-")
-    conf_d = work / "conf.d"
-    conf_d.mkdir()
-    for name in ("constants.conf", "zones.conf"):
-        shutil.copy(f"/etc/icinga2/{name}", work / name)
-        (work / name).chmod(0o644)
-    port = free_port()
-    (work / "icinga2.conf").write_text(
-        'include "constants.conf"\ninclude "zones.conf"\ninclude <itl>\n'
-        f'object ApiListener "api" {{\n  bind_host = "127.0.0.1"\n  bind_port = {port}\n'
-        "  ticket_salt = TicketSalt\n}\n"
-        'object CheckerComponent "checker" { }\n'
-        f'object FileLogger "main-log" {{\n  path = "{work}/icinga2.log"\n}}\n'
-        f'include_recursive "{conf_d}"\n'
-    )
+    work, conf_d, port = icinga_config("osops-ansible-", API)
     (conf_d / "base.conf").write_text(
-        f'object ApiUser "{API[0]}" {{\n  password = "{API[1]}"\n  permissions = [ "*" ]\n}}\n'
         'object Host "ansible-test" {\n  check_command = "dummy"\n  check_interval = 1h\n'
         f'  vars.osops_memcached = {{ "cache" = {{ osops_memcached_port = {memcached} }} }}\n}}\n'
     )
-    wheels = work / "wheels"
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "wheel",
-            "-q",
-            "--no-deps",
-            "--no-build-isolation",
-            "-w",
-            str(wheels),
-            str(ROOT),
-            str(ROOT / "contrib/monitoring"),
-            str(ROOT / "contrib/logging"),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=600,
-    )
+    wheels = build_wheels(work / "wheels")
     shutil.copy(ROOT / "constraints.txt", work / "constraints.txt")
     log, out = work / "app.log", work / "shipped.jsonl"
     log.write_text("")
@@ -173,50 +131,14 @@ def deployment(collections: dict[str, str], memcached: int) -> Iterator[dict[str
         }
     }
     (work / "inventory.yml").write_text(yaml.safe_dump(inventory))
-    subprocess.run(["chown", "-R", "nagios:nagios", str(conf_d)], check=True)
-    check = subprocess.run(
-        ["icinga2", "daemon", "-C", "-c", str(work / "icinga2.conf")],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert check.returncode == 0, check.stdout[-2000:]
-    subprocess.run(
-        ["/usr/lib/icinga2/prepare-dirs", "/usr/lib/icinga2/icinga2"],
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
-    subprocess.run(
-        [
-            "icinga2",
-            "daemon",
-            "-d",
-            "-c",
-            str(work / "icinga2.conf"),
-            "-e",
-            str(work / "icinga2.err"),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-    api = f"https://localhost:{port}/v1"
-    wait_for(
-        lambda: requests.get(f"{api}/status", auth=API, verify=CA, timeout=5).ok, 60, "icinga2 API"
-    )
-    try:
-        yield {"work": work, "api": api, "log": log, "out": out, "env": collections}
-    finally:
-        if (work / "osops-log-ship").exists():
-            subprocess.run(
-                [str(work / "osops-log-ship"), "stop"], capture_output=True, check=False
-            )
-        pid = int(Path("/run/icinga2/icinga2.pid").read_text().strip())
-        os.kill(pid, signal.SIGTERM)
-        wait_for(lambda: not Path(f"/proc/{pid}").exists(), 30, "icinga2 to stop")
-        subprocess.run(["rm", "-rf", str(work)], check=False)
+    with icinga_daemon(work, port, API) as api:
+        try:
+            yield {"work": work, "api": api, "log": log, "out": out, "env": collections}
+        finally:
+            if (work / "osops-log-ship").exists():
+                subprocess.run(
+                    [str(work / "osops-log-ship"), "stop"], capture_output=True, check=False
+                )
 
 
 def playbook(deployment: dict[str, Any], *extra: str) -> subprocess.CompletedProcess[str]:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
 import subprocess
 import time
 from collections.abc import Iterator
@@ -13,13 +11,13 @@ from typing import Any
 
 import pytest
 import requests
-from monitoring_daemons import by_hand, export, mask_numbers, perf_labels, readable_dir, wait_for
-from servers import free_port
+from monitoring_daemons import ICINGA_CA as CA
+from monitoring_daemons import by_hand, export, icinga_config, mask_numbers, perf_labels, wait_for
+from monitoring_daemons import icinga as icinga_daemon
 
 pytestmark = pytest.mark.integration
 API_USER, API_PASSWORD = "osops", "Ic1nga-Api-Pw"
 HOST = "osops-test"
-CA = "/var/lib/icinga2/certs/ca.crt"
 
 
 def _write(path: Path, text: str) -> None:
@@ -55,42 +53,9 @@ def icinga(
     memcached: int,
 ) -> Iterator[dict[str, Any]]:
     """Icinga 2 from Debian with a generated conf.d, its API on 127.0.0.1."""
-    if not Path("/var/lib/icinga2/certs/localhost.crt").exists():
-        subprocess.run(
-            ["icinga2", "api", "setup", "--cn", "localhost"],
-            check=True,
-            capture_output=True,
-            timeout=120,
-        )
-    work = readable_dir("osops-icinga-")
-    conf_d, features = work / "conf.d", work / "features"
-    for folder in (conf_d, features):
-        folder.mkdir()
-        folder.chmod(0o755)
-    for name in ("constants.conf", "zones.conf"):
-        shutil.copy(f"/etc/icinga2/{name}", work / name)
-        (work / name).chmod(0o644)
-    port = free_port()
-    _write(
-        work / "icinga2.conf",
-        'include "constants.conf"\ninclude "zones.conf"\n'
-        'include <itl>\ninclude "features/*.conf"\n'
-        f'include_recursive "{conf_d}"\n',
-    )
-    _write(
-        features / "api.conf",
-        f'object ApiListener "api" {{\n  bind_host = "127.0.0.1"\n'
-        f"  bind_port = {port}\n  ticket_salt = TicketSalt\n}}\n",
-    )
-    _write(features / "checker.conf", 'object CheckerComponent "checker" { }\n')
-    _write(
-        features / "mainlog.conf",
-        'object FileLogger "main-log" {\n'
-        f'  severity = "information"\n  path = "{work}/icinga2.log"\n}}\n',
-    )
+    work, conf_d, port = icinga_config("osops-icinga-", (API_USER, API_PASSWORD))
     clouds = work / "clouds.yaml"
     shutil.copy(keystone["env"]["OS_CLIENT_CONFIG_FILE"], clouds)
-    clouds.chmod(0o644)
     os_vars = {"os-cloud": "test", "os-client-config-file": str(clouds)}
     services = [
         ("dummy", "dummy", {"state": 1, "text": "from icinga"}),
@@ -118,76 +83,29 @@ def icinga(
         ("keystone_token", "keystone_token", os_vars),
         ("nova_services", "nova_services", os_vars),
     ]
-    cfg = {"services": services}
     _write(conf_d / "osops-commands.conf", export(monitoring_osops, "icinga2", "--services"))
-    _write(
-        conf_d / "api-users.conf",
-        f'object ApiUser "{API_USER}" {{\n'
-        f'  password = "{API_PASSWORD}"\n  permissions = [ "*" ]\n}}\n',
-    )
     _write(
         conf_d / "hosts.conf",
         f'object Host "{HOST}" {{\n  check_command = "osops-dummy"\n'
         '  address = "127.0.0.1"\n  check_interval = 1h\n'
         f'  vars.osops_memcached = {{ "cache" = {{ osops_memcached_port = {memcached} }} }}\n}}\n',
     )
-    _write(conf_d / "services.conf", _services(cfg))
-    subprocess.run(["chown", "-R", "nagios:nagios", str(work)], check=True)
-    check = subprocess.run(
-        ["icinga2", "daemon", "-C", "-c", str(work / "icinga2.conf")],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert check.returncode == 0, check.stdout[-3000:]
-    subprocess.run(
-        ["/usr/lib/icinga2/prepare-dirs", "/usr/lib/icinga2/icinga2"],
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
-    subprocess.run(
-        [
-            "icinga2",
-            "daemon",
-            "-d",
-            "-c",
-            str(work / "icinga2.conf"),
-            "-e",
-            str(work / "icinga2.err"),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-    pid = int(
-        wait_for(
-            lambda: Path("/run/icinga2/icinga2.pid").read_text().strip(), 30, "icinga2 pid file"
-        )
-    )
-    api = f"https://localhost:{port}/v1"  # the API certificate's name; bound to 127.0.0.1
-    try:
-        wait_for(
-            lambda: (
-                requests.get(
-                    f"{api}/status", auth=(API_USER, API_PASSWORD), verify=CA, timeout=5
-                ).ok
-            ),
-            60,
-            "icinga2 API",
+    _write(conf_d / "services.conf", _services({"services": services}))
+    with icinga_daemon(work, port, (API_USER, API_PASSWORD)) as api:
+        validate = subprocess.run(
+            ["icinga2", "daemon", "-C", "-c", str(work / "icinga2.conf")],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
         )
         yield {
             "api": api,
             "osops": monitoring_osops,
             "services": services,
-            "validate": check.stdout,
+            "validate": validate.stdout,
             "memcached": memcached,
         }
-    finally:
-        os.kill(pid, signal.SIGTERM)
-        wait_for(lambda: not Path(f"/proc/{pid}").exists(), 30, "icinga2 to stop")
-        shutil.rmtree(work, ignore_errors=True)
 
 
 def _result(icinga: dict[str, Any], service: str) -> dict[str, Any]:
