@@ -40,6 +40,16 @@ def _records(parsed_args: Any) -> Iterator[LogRecord]:
         yield from chain.records(path)
 
 
+def _jobs(text: str) -> int:
+    try:
+        jobs = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if jobs < 1:
+        raise argparse.ArgumentTypeError(f"{jobs}: must be 1 or more")
+    return jobs
+
+
 class ParseLog(Command):
     """Parse log files into structured records: JSON lines (ECS fields) or text."""
 
@@ -55,25 +65,43 @@ class ParseLog(Command):
         parser.add_argument(
             "-o", "--output", metavar="FILE", help="write here instead of standard output"
         )
+        parser.add_argument(
+            "-j",
+            "--jobs",
+            type=_jobs,
+            metavar="N",
+            help="worker processes for big files (default: the CPUs available, at most 8)",
+        )
         return parser
 
     def take_action(self, parsed_args: Any) -> int:
-        import orjson  # twice as fast as json here, where every record is serialized
+        from osops.log import parallel
 
-        out: IO[str]
+        jobs = parsed_args.jobs or parallel.default_jobs()
+        chain = pipeline.build_chain(parsed_args.filters, parsed_args.filter_options)
+        out: IO[bytes]
+        stdout = self.app.stdout
         try:
-            out = open(parsed_args.output, "w") if parsed_args.output else self.app.stdout  # noqa: SIM115
+            out = open(parsed_args.output, "wb") if parsed_args.output else stdout.buffer  # noqa: SIM115
         except OSError as exc:
             raise LogError(f"--output {parsed_args.output}: {exc.strerror}") from None
         try:
-            for record in _records(parsed_args):
-                if parsed_args.format == "json":
-                    out.write(orjson.dumps(record.to_dict()).decode() + "\n")
-                else:
-                    out.write(text.line(record) + "\n")
+            if parsed_args.format == "json":
+                blocks = parallel.json_lines(chain, parsed_args.files, jobs)
+            else:
+                blocks = (
+                    (text.line(record) + "\n").encode()
+                    for path in parsed_args.files
+                    for record in chain.records(path)
+                )
+            stdout.flush()
+            for block in blocks:
+                out.write(block)
         finally:
-            if out is not self.app.stdout:
+            if parsed_args.output:
                 out.close()
+            else:
+                out.flush()
         return 0
 
 

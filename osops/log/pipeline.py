@@ -9,7 +9,7 @@ from typing import IO, Any
 
 from osops import plugins
 from osops.exceptions import LogError, PluginLoadError, PluginNotFound, UsageError
-from osops.log.base import Filter, Sink
+from osops.log.base import Filter, Fused, Sink, Step
 from osops.log.record import LogRecord
 from osops.options import parse_options
 
@@ -21,7 +21,9 @@ DEFAULT_FILTERS = ("redact", "parse", "enrich")
 REDACT = "redact"
 
 
-def read(path: str, offset: int = 0, line: int = 0) -> Iterator[LogRecord]:
+def read(
+    path: str, offset: int = 0, line: int = 0, stop: int | None = None
+) -> Iterator[LogRecord]:
     """Stream one file's lines as raw records with their byte offset and line number.
 
     Memory stays constant whatever the file size; ``.gz`` files are read
@@ -29,6 +31,7 @@ def read(path: str, offset: int = 0, line: int = 0) -> Iterator[LogRecord]:
 
     :param offset: byte offset to start at (the start of a line)
     :param line: number of the line before that offset
+    :param stop: offset to stop before (a line start); None reads to the end
     :raises LogError: the file cannot be opened
     """
     try:
@@ -42,6 +45,8 @@ def read(path: str, offset: int = 0, line: int = 0) -> Iterator[LogRecord]:
         if offset:
             stream.seek(offset)
         for number, raw in enumerate(stream, line + 1):
+            if stop is not None and offset >= stop:
+                return
             text = raw.decode("utf-8", "replace").rstrip("\r\n")
             record = LogRecord(raw=text, file=path, offset=offset, line=number)
             offset += len(raw)
@@ -52,7 +57,7 @@ def read(path: str, offset: int = 0, line: int = 0) -> Iterator[LogRecord]:
 class Chain:
     """The configured filter steps; a fresh set of instances runs over each file."""
 
-    def __init__(self, steps: Sequence[tuple[str, type[Filter], dict[str, Any]]]) -> None:
+    def __init__(self, steps: Sequence[Step]) -> None:
         self.steps = steps
 
     @property
@@ -69,6 +74,14 @@ class Chain:
     def records(self, path: str) -> Iterator[LogRecord]:
         """Every record of one file, through the whole chain."""
         return self.run(read(path))
+
+    def fused(self) -> Fused | None:
+        """The chain as one pass, if one of its filters can fuse it (see Filter.fuse)."""
+        for _, cls, _ in self.steps:
+            fused = cls.fuse(self.steps)
+            if fused is not None:
+                return fused
+        return None
 
 
 def _load(kind_name: str, name: str, contract: type) -> Any:

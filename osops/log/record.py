@@ -38,6 +38,7 @@ FIELDS: dict[str, str] = {
     "instance_uuid": "openstack.instance_uuid",
     "format": "openstack.log_format",
 }
+_ECS_KEYS = {**FIELDS, "labels": "labels"}
 _SETTABLE = frozenset(FIELDS) | {"raw", "parsed", "end"}
 
 
@@ -137,19 +138,30 @@ class LogRecord:
 
     def to_dict(self) -> dict[str, Any]:
         """Flat ECS field names to values; unset and empty fields are left out."""
-        out: dict[str, Any] = {}
-        get = FIELDS.get
-        for attr, value in vars(self).items():
-            field = get(attr)
-            if field is not None and value is not None and value != "":
-                out[field] = value
-        if not self.parsed:
-            out["message"] = self.raw
-            out["tags"] = (
-                [*self.tags, "unparsed"] if "unparsed" not in self.tags else list(self.tags)
-            )
-        elif self.tags:
-            out["tags"] = list(self.tags)
-        if self.labels:
-            out["labels"] = dict(self.labels)
-        return out
+        return ecs(vars(self))
+
+
+def ecs(fields: dict[str, Any]) -> dict[str, Any]:
+    """A record's attribute dict (``vars(record)``) as flat ECS field names to values.
+
+    Unset and empty fields are left out; an unparsed record's message is its
+    raw text, tagged ``unparsed``.
+    """
+    get = _ECS_KEYS.get
+    out: dict[Any, Any] = {get(attr): value for attr, value in fields.items()}
+    out.pop(None, None)  # attributes with no ECS name: raw, parsed, end, tags
+    values = out.values()
+    if None in values or "" in values:  # rare: checked at C speed first
+        out = {key: value for key, value in out.items() if value is not None and value != ""}
+    tags = fields.get("tags") or ()
+    if not fields.get("parsed"):
+        out["message"] = fields["raw"]
+        out["tags"] = [*tags, "unparsed"] if "unparsed" not in tags else list(tags)
+    elif tags:
+        out["tags"] = list(tags)
+    labels = fields.get("labels")
+    if labels:
+        out["labels"] = dict(labels)  # a copy, where the record set it
+    else:
+        out.pop("labels", None)
+    return out

@@ -8,13 +8,15 @@ import re
 from osops.log.base import Filter
 from osops.log.record import LogRecord
 
-MASK = "***"
+MASK = b"***"
 
 # What follows a sensitive key: optional closing quote, ':' or '=', then the value,
 # quoted (masked inside the quotes) or bare (up to a delimiter). Values opening
 # a structure ('{', '[') are not secrets themselves: their members are checked.
+# No pattern crosses a line end, so a block of lines redacts exactly as its
+# lines one by one.
 _VALUE = (
-    r"""['"]?\s*[:=]\s*u?(?:bearer\s+|\{sha(?:1|256)\})?"""
+    r"""['"]?[ \t]*[:=][ \t]*u?(?:bearer[ \t]+|\{sha(?:1|256)\})?"""
     r"""(?:(['"])(?P<quoted>(?:\\.|(?!\1).)*)\1|(?P<bare>[^\s,;'")}\]{\[][^\s,;'")}\]]*))"""
 )
 
@@ -23,22 +25,22 @@ _VALUE = (
 class Pattern:
     """One kind of secret: the literal that announces it, and where its value lies.
 
-    Patterns are written in lower case and matched against the lower-cased
-    text; the spans found are masked in the original. A literal ``trigger``
-    lets a text without it skip the pattern entirely, and a pattern that
-    starts with a literal is found by the regex engine's fast literal scan.
+    Patterns are written in lower case and matched against the ASCII-lower-cased
+    UTF-8 bytes (the same length as the original, so spans found there are masked
+    in the original). Each starts with its ``literal``: a fast substring search
+    finds the places to try the regex at, so a text without it costs one scan.
     """
 
     name: str
-    trigger: str
+    literal: str
     regex: str
     example: str  # a line holding such a secret, for tests and docs
     secret: str  # the part of ``example`` that must never survive
     groups: tuple[str, ...] = ("quoted", "bare")  # the spans to mask; () for the match
 
 
-def _key(word: str, example: str, secret: str) -> Pattern:
-    return Pattern(f"{word.strip('_')}_value", word, re.escape(word) + _VALUE, example, secret)
+def _key(name: str, literal: str, key: str, example: str, secret: str) -> Pattern:
+    return Pattern(name, literal, key + _VALUE, example, secret)
 
 
 _PKI = (
@@ -47,21 +49,39 @@ _PKI = (
 )
 
 PATTERNS: tuple[Pattern, ...] = (
+    # password, passwd, passphrase and *_pass keys: one scan for "pass".
     _key(
-        "password", "{'username': 'admin', 'password': 'S3cr3t-Pw', 'tenant': 'demo'}", "S3cr3t-Pw"
+        "password_value",
+        "pass",
+        r"pass(?:word|wd|phrase|(?<=_pass))",
+        "{'username': 'admin', 'password': 'S3cr3t-Pw', 'tenant': 'demo'}",
+        "S3cr3t-Pw",
     ),
-    _key("passwd", "mysql -u nova --passwd=Pw-Passwd-1 nova", "Pw-Passwd-1"),
-    _key("_pass", "rabbit_pass=plainPw", "plainPw"),
-    _key("secret", "metadata_proxy_shared_secret: 'Sh4red'", "Sh4red"),
+    _key("secret_value", "secret", "secret", "metadata_proxy_shared_secret: 'Sh4red'", "Sh4red"),
     _key(
+        "token_value",
+        "token",
         "token",
         'curl -i -H "X-Auth-Token: 0123456789abcdef0123456789abcdef" http://ctl/',
         "0123456789abcdef0123456789abcdef",
     ),
-    _key("_key", "{'os_secret_key': u'AKIAsecret', 'name': 'x'}", "AKIAsecret"),
-    _key("credential", "credential=app-cred-Secret-1", "app-cred-Secret-1"),
-    _key("passphrase", "passphrase = Luks-Pass-9", "Luks-Pass-9"),
-    _key("authorization", "Authorization: Bearer eyJhbGciOi.J9.sig", "eyJhbGciOi.J9.sig"),
+    _key(
+        "key_value", "_key", "_key", "{'os_secret_key': u'AKIAsecret', 'name': 'x'}", "AKIAsecret"
+    ),
+    _key(
+        "credential_value",
+        "credential",
+        "credential",
+        "credential=app-cred-Secret-1",
+        "app-cred-Secret-1",
+    ),
+    _key(
+        "authorization_value",
+        "authorization",
+        "authorization",
+        "Authorization: Bearer eyJhbGciOi.J9.sig",
+        "eyJhbGciOi.J9.sig",
+    ),
     Pattern(
         "fernet_token",
         "gaaaaa",
@@ -75,64 +95,79 @@ PATTERNS: tuple[Pattern, ...] = (
     Pattern(
         "url_credentials",
         "://",
-        r"""://(?:[^:/@,\s'"<>]+:(?P<password>[^@/,\s'"<>]*)@[^,/\s'"<>]*,?)+""",
+        r"""://(?:[^:/@,\s'"<>]+:[^@/,\s'"<>]*@[^,/\s'"<>]*,?)+""",
         "transport_url = rabbit://nova:Rabb1tPass@ctl1:5672,nova:Rabb1tPass@ctl2:5672/",
         "Rabb1tPass",
-        ("password",),
+        ("userinfo",),
     ),
 )
 
-_COMPILED = [(p, re.compile(p.regex), re.compile(p.regex, re.IGNORECASE)) for p in PATTERNS]
+_COMPILED = [(p, p.literal.encode(), re.compile(p.regex.encode()).match) for p in PATTERNS]
 # A repeated group keeps only its last match; user:password@ pairs are found one by one.
-_USERINFO = re.compile(r"""(?:://|,)[^:/@,\s'"<>]+:([^@/,\s'"<>]*)@""")
+_USERINFO = re.compile(rb"""(?:://|,)[^:/@,\s'"<>]+:([^@/,\s'"<>]*)@""")
 
 # Attributes that may carry free text; others hold parsed ids, numbers and levels.
 TEXT_FIELDS = ("raw", "message", "error_message", "stack_trace", "url_path")
 
 
-def _spans(text: str) -> list[tuple[int, int]]:
-    lowered = text.lower()
-    same_length = len(lowered) == len(text)
+def secret_spans(data: bytes) -> list[tuple[int, int]]:
+    """Where the secrets in ``data`` lie: sorted, non-overlapping (start, end) pairs."""
+    lowered = data.lower()  # ASCII only: byte positions stay the same
     spans: list[tuple[int, int]] = []
-    for pattern, regex, regex_any_case in _COMPILED:
-        if pattern.trigger not in lowered:
-            continue
-        # Lower-casing changes the length of a few non-ASCII strings; then the
-        # spans must come from the original text.
-        haystack, finder = (lowered, regex) if same_length else (text, regex_any_case)
-        if pattern.name == "url_credentials":
-            for match in finder.finditer(haystack):
-                for inner in _USERINFO.finditer(haystack, match.start(), match.end()):
+    find = lowered.find
+    for pattern, literal, match_at in _COMPILED:
+        at = find(literal)
+        while at >= 0:
+            match = match_at(lowered, at)
+            if match is None:
+                at = find(literal, at + 1)
+                continue
+            at = find(literal, match.end())
+            if pattern.groups == ("userinfo",):
+                for inner in _USERINFO.finditer(lowered, match.start(), match.end()):
                     if inner.end(1) > inner.start(1):
                         spans.append(inner.span(1))
-            continue
-        for match in finder.finditer(haystack):
-            if not pattern.groups:
+            elif not pattern.groups:
                 spans.append(match.span())
-                continue
-            for group in pattern.groups:
-                start, end = match.span(group)
-                if end > start:
-                    spans.append((start, end))
-    return spans
+            else:
+                for group in pattern.groups:
+                    start, end = match.span(group)
+                    if end > start:
+                        spans.append((start, end))
+    if len(spans) < 2:
+        return spans
+    spans.sort()
+    merged = [spans[0]]
+    for start, end in spans[1:]:
+        last_start, last_end = merged[-1]
+        if start < last_end:  # inside or overlapping a span already masked
+            merged[-1] = (last_start, max(last_end, end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def mask(data: bytes, spans: list[tuple[int, int]]) -> bytes:
+    """``data`` with every span replaced by the mask."""
+    pieces, position = [], 0
+    for start, end in spans:
+        pieces.append(data[position:start])
+        position = end
+    pieces.append(data[position:])
+    return MASK.join(pieces)
+
+
+def redact_bytes(data: bytes) -> bytes:
+    """Mask every secret the patterns know in UTF-8 bytes (one line or many)."""
+    spans = secret_spans(data)
+    return mask(data, spans) if spans else data
 
 
 def redact_text(text: str) -> str:
     """Mask every secret the patterns know in one string."""
-    spans = _spans(text)
-    if not spans:
-        return text
-    spans.sort()
-    pieces, position = [], 0
-    for start, end in spans:
-        if end <= position:
-            continue  # inside a span already masked
-        start = max(start, position)
-        pieces.append(text[position:start])
-        pieces.append(MASK)
-        position = end
-    pieces.append(text[position:])
-    return "".join(pieces)
+    data = text.encode("utf-8", "surrogatepass")
+    spans = secret_spans(data)
+    return mask(data, spans).decode("utf-8", "surrogatepass") if spans else text
 
 
 class Redact(Filter):

@@ -45,17 +45,23 @@ class Enrich(Filter):
         self._by_path: dict[str, tuple[str | None, str | None]] = {}
 
     def process(self, record: LogRecord) -> LogRecord:
-        names = self._by_path.get(record.file)
-        if names is None:
-            names = self._by_path[record.file] = self._names(record.file)
-        service, host = names
-        if service and not record.service:
-            record.service = service
-        if host and not record.host:
-            record.host = host
+        self.apply(vars(record))
         return record
 
-    def _names(self, path: str) -> tuple[str | None, str | None]:
+    def apply(self, fields: dict[str, Any]) -> None:
+        """Set service and host in one record's attribute dict (``vars(record)``)."""
+        path = fields.get("file") or ""
+        names = self._by_path.get(path)
+        if names is None:
+            names = self._by_path[path] = self.names(path)
+        service, host = names
+        if service and not fields.get("service"):
+            fields["service"] = service
+        if host and not fields.get("host"):
+            fields["host"] = host
+
+    def names(self, path: str) -> tuple[str | None, str | None]:
+        """The service and host names for one file."""
         service = self.options.get("service")
         host = self.options.get("host")
         match = self._pattern.search(path)

@@ -8,7 +8,7 @@ import re
 # The pid is missing in devstack's console format; the context is "[-]",
 # "[req-<uuid> None]", Kilo's six tokens or today's eight.
 OSLO = re.compile(
-    r"(?P<ts>\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:[.,]\d+)?)"
+    r"(?P<date>\d{4}-\d\d-\d\d)[ T](?P<clock>\d\d:\d\d:\d\d(?:[.,]\d+)?)"
     r"(?: (?P<pid>\d+))? (?P<level>[A-Z]+) (?P<logger>\S+)"
     r"(?: \[(?P<ctx>[^\]]*)\])? ?(?P<msg>.*)"
 )
@@ -48,42 +48,3 @@ MONTHS = {
         ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1
     )
 }
-
-
-def context(text: str) -> dict[str, str]:
-    """Fields of an oslo.log request context, whichever release wrote it.
-
-    ``-``, ``None`` and empty tokens mean "not set".
-    """
-    tokens = text.split()
-    if not tokens or tokens == ["-"]:
-        return {}
-    names: tuple[str, ...]
-    if tokens[0].startswith("req-") and not (len(tokens) > 1 and tokens[1].startswith("req-")):
-        # Kilo to Rocky: request_id user tenant [domain user_domain project_domain]
-        names = (
-            "request_id",
-            "user_id",
-            "project_id",
-            "domain_id",
-            "user_domain_id",
-            "project_domain_id",
-        )
-    else:
-        # oslo.log 2022+: global_request_id request_id user project domain
-        # system_scope user_domain project_domain
-        names = (
-            "global_request_id",
-            "request_id",
-            "user_id",
-            "project_id",
-            "domain_id",
-            "system_scope",
-            "user_domain_id",
-            "project_domain_id",
-        )
-    return {
-        name: token
-        for name, token in zip(names, tokens, strict=False)
-        if token not in ("-", "None", "")
-    }

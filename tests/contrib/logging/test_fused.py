@@ -1,0 +1,176 @@
+"""The fused default chain gives exactly what the chain gives record by record.
+
+``osops log parse`` runs redact, parse and enrich fused, over pieces of big
+files in worker processes; ship, stats and trace run them record by record.
+Both must agree byte for byte, whatever the input and wherever a file is cut.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from helpers import SAMPLES, run_osops
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_fuzz import HEADS
+
+from osops.log import parallel, pipeline
+from osops.log.base import Fused
+from osops.log.redact import Redact
+
+SAMPLE_FILES = sorted(p for p in SAMPLES.rglob("*") if p.is_file() and p.suffix != ".py")
+SAMPLE_FILES = [p for p in SAMPLE_FILES if p.name != "SOURCES.md"]
+
+
+def by_records(path: Path) -> bytes:
+    return b"".join(parallel.record_by_record(pipeline.build_chain(None), str(path)))
+
+
+def fused_pieces(path: Path, size: int) -> tuple[bytes, int]:
+    """The fused chain's output over pieces of ``size`` bytes, and how many pieces."""
+    fused = pipeline.build_chain(None).fused()
+    assert fused is not None
+    pieces = list(parallel.pieces(fused, str(path), size))
+    out = b"".join(b"".join(fused.serialize(str(path), *piece)) for piece in pieces)
+    return out, len(pieces)
+
+
+@pytest.mark.parametrize("path", SAMPLE_FILES, ids=lambda p: p.name)
+def test_fused_equals_record_by_record_on_every_sample(path: Path) -> None:
+    expected = by_records(path)
+    assert expected.count(b"\n") > 3
+    whole, count = fused_pieces(path, 1 << 30)
+    assert count == 1
+    assert whole == expected
+    cut, count = fused_pieces(path, min(2048, path.stat().st_size // 3))
+    # A file no grammar knows (os-log-merger's own output) has nowhere to cut.
+    assert count > 1 or b'"openstack.log_format"' not in expected
+    assert cut == expected
+
+
+def test_pieces_are_cut_only_where_a_record_starts() -> None:
+    path = SAMPLES / "hp-ms-01-c29.nova-compute.log"
+    fused = pipeline.build_chain(None).fused()
+    assert fused is not None
+    data = path.read_bytes()
+    pieces = list(parallel.pieces(fused, str(path), 4096))
+    assert pieces[0][:2] == (0, pieces[1][0]) and pieces[-1][1] == len(data)
+    for (_, stop, _), (start, _, line) in itertools.pairwise(pieces):
+        assert stop == start
+        assert data[:start].count(b"\n") == line  # line numbers carried over
+        head = data[start : data.index(b"\n", start)]
+        assert b" TRACE " not in head[:40] and b" ERROR " not in head[:40]
+
+
+LINE = st.builds(
+    lambda head, body, end: head + body + end,
+    HEADS,
+    st.one_of(
+        st.text(
+            st.characters(blacklist_categories=("Cs",), blacklist_characters="\n"), max_size=60
+        ),
+        st.sampled_from(
+            [
+                "password=Pw-1 token: 'gAAAAABlQ2xYbm9uZV9mZXJuZXRfdG9rZW5faGVyZV9mb3JfdGVzdGluZ19vbmx5'",
+                "Traceback (most recent call last):",
+                '  File "/x.py", line 1, in f',
+                "ValueError: bad",
+                'req "GET /v2.1/servers HTTP/1.1" status: 200 len: 1893 time: 0.2477829',
+                "debug text f /usr/lib/python3/dist-packages/nova/x.py:12",
+            ]
+        ),
+    ),
+    st.sampled_from(["\n", "\n", "\n", "\r\n", "\r\r\n"]),
+)
+
+
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    lines=st.lists(LINE, min_size=1, max_size=40),
+    junk=st.binary(max_size=8),
+    last=st.booleans(),
+    size=st.integers(1, 400),
+)
+def test_fused_equals_record_by_record_on_fuzzed_files(
+    tmp_path: Path, lines: list[str], junk: bytes, last: bool, size: int
+) -> None:
+    data = "".join(lines).encode() + junk  # invalid UTF-8 and a last line with no newline
+    if last:
+        data = data.rstrip(b"\n")
+    path = tmp_path / "fuzz.nova-api.log"
+    path.write_bytes(data)
+    expected = by_records(path)
+    assert fused_pieces(path, 1 << 30)[0] == expected
+    assert fused_pieces(path, size)[0] == expected
+
+
+def test_only_the_exact_default_chain_is_fused() -> None:
+    assert pipeline.build_chain(None).fused() is not None
+    assert pipeline.build_chain(["redact", "parse", "enrich", "drop"]).fused() is None
+    assert pipeline.build_chain(["parse", "enrich"]).fused() is None  # redact appended last
+
+    class Stricter(Redact):
+        """A site's own redaction: must run, so nothing is fused."""
+
+    chain = pipeline.build_chain(None)
+    chain.steps = [(name, Stricter if cls is Redact else cls, o) for name, cls, o in chain.steps]
+    assert chain.fused() is None
+
+
+class Failing(Fused):
+    """A fused chain with a bug."""
+
+    def starts_record(self, path: str, line: bytes) -> bool:
+        return True
+
+    def serialize(self, path: str, start: int, stop: int, line: int) -> Iterator[bytes]:
+        yield b"half a piece\n"
+        raise KeyError("bug")
+
+
+def test_a_failing_fused_chain_falls_back_to_records(caplog: pytest.LogCaptureFixture) -> None:
+    path = SAMPLES / "hp-ms-01-c29.nova-api.log"
+    chain = pipeline.build_chain(None)
+    size = path.stat().st_size
+    with caplog.at_level(logging.WARNING):
+        out = parallel._piece(Failing(), chain, str(path), 0, size, 0)
+    assert out == by_records(path)
+    assert f"fused chain failed on {path} bytes 0-{size} (KeyError)" in caplog.text
+
+
+@pytest.fixture(scope="module")
+def big_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Bundled real logs repeated past two pieces, so that workers share the file."""
+    text = b"".join((SAMPLES / name).read_bytes() for name in ("hp-ms-01-c29.nova-api.log",))
+    path = tmp_path_factory.mktemp("big") / "ctl1.nova-api.log"
+    with open(path, "wb") as fh:
+        while fh.tell() < 2 * parallel.PIECE + 12345:
+            fh.write(text)
+    return path
+
+
+def test_parse_in_worker_processes_equals_one_process(big_log: Path, tmp_path: Path) -> None:
+    outputs = {}
+    for jobs in ("1", "2", "3"):
+        out = tmp_path / f"j{jobs}.jsonl"
+        proc = run_osops("log", "parse", str(big_log), "-j", jobs, "-o", str(out))
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stderr == ""
+        outputs[jobs] = out.read_bytes()
+    assert outputs["1"] == outputs["2"] == outputs["3"] == by_records(big_log)
+    proc = run_osops("log", "parse", str(big_log), str(SAMPLES / "hp-ms-01-c29.nova-api.log"))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.encode() == outputs["1"] + by_records(SAMPLES / "hp-ms-01-c29.nova-api.log")
+
+
+def test_bad_jobs_value_is_one_line() -> None:
+    proc = run_osops("log", "parse", "-j", "0", str(SAMPLES / "hp-ms-01-c29.nova-api.log"))
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1
+    assert "argument -j/--jobs: 0: must be 1 or more" in proc.stderr
