@@ -64,7 +64,23 @@ class OsopsApp(App):
 
     def prepare_to_run_command(self, cmd: Any) -> None:
         make_parser = cmd.get_parser
-        cmd.get_parser = lambda prog_name: _one_line_errors(make_parser(prog_name))
+        # cliff's epilog names the distribution behind a command, which it finds
+        # by reading the metadata of every installed distribution: 160 ms on
+        # each start of every command. Only help shows it, so only help pays.
+        cmd.get_epilog = lambda: cmd._epilog or ""
+
+        def get_parser(prog_name: str) -> argparse.ArgumentParser:
+            parser = _one_line_errors(make_parser(prog_name))
+            format_help = parser.format_help
+
+            def with_epilog() -> str:
+                parser.epilog = type(cmd).get_epilog(cmd)
+                return format_help()
+
+            parser.format_help = with_epilog  # type: ignore[method-assign]
+            return parser
+
+        cmd.get_parser = get_parser
 
 
 def run(args: list[str]) -> int:

@@ -86,17 +86,13 @@ class ParseLog(Command):
         except OSError as exc:
             raise LogError(f"--output {parsed_args.output}: {exc.strerror}") from None
         try:
-            if parsed_args.format == "json":
-                blocks = parallel.json_lines(chain, parsed_args.files, jobs)
-            else:
-                blocks = (
-                    (text.line(record) + "\n").encode()
-                    for path in parsed_args.files
-                    for record in chain.records(path)
-                )
             stdout.flush()
-            for block in blocks:
-                out.write(block)
+            if parsed_args.format == "json":
+                parallel.write_json_lines(chain, parsed_args.files, out, jobs)
+            else:
+                for path in parsed_args.files:
+                    for record in chain.records(path):
+                        out.write((text.line(record) + "\n").encode())
         finally:
             if parsed_args.output:
                 out.close()

@@ -16,9 +16,11 @@ import itertools
 import logging
 import multiprocessing
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator, Sequence
 from multiprocessing.pool import AsyncResult
-from typing import Any
+from typing import Any, BinaryIO
 
 import orjson
 
@@ -30,11 +32,11 @@ LOG = logging.getLogger(__name__)
 
 #: Bytes of a file per piece: large enough to make a worker's round trip cheap,
 #: small enough to keep every core busy and memory bounded.
-PIECE = 4 << 20
+PIECE = 2 << 20
 _READ = 1 << 20
 
-# The worker processes' chain, set once per process by the pool initializer.
-_WORKER: tuple[Fused, Chain] | None = None
+# The worker processes' chain and spool directory, set by the pool initializer.
+_WORKER: tuple[Fused, Chain, str] | None = None
 
 
 def default_jobs() -> int:
@@ -42,38 +44,74 @@ def default_jobs() -> int:
     return max(1, min(len(os.sched_getaffinity(0)), 8))
 
 
-def json_lines(chain: Chain, paths: Sequence[str], jobs: int = 1) -> Iterator[bytes]:
-    """Every record of every file, in order, as JSON lines in blocks of bytes.
+def write_json_lines(chain: Chain, paths: Sequence[str], out: BinaryIO, jobs: int = 1) -> None:
+    """Write every record of every file, in order, as JSON lines.
 
+    :param out: a binary stream; with a file descriptor behind it, the workers'
+        output is copied into it by the kernel
     :param jobs: worker processes; 1 runs everything in this process
     :raises LogError: a file cannot be read
     """
     fused = chain.fused()
     plain = [path for path in paths if fused is not None and not path.endswith(".gz")]
-    size = sum(_size(path) for path in plain)
-    if fused is None or jobs < 2 or size < 2 * PIECE:
-        for path in paths:
-            if fused is None or path.endswith(".gz"):
-                yield from record_by_record(chain, path)
-            else:
-                for start, stop, line in pieces(fused, path):
-                    yield _piece(fused, chain, path, start, stop, line)
+    if fused is None or jobs < 2 or sum(_size(path) for path in plain) < 2 * PIECE:
+        for block in json_lines(chain, paths):
+            out.write(block)
         return
-    context = multiprocessing.get_context("fork")
-    with context.Pool(jobs, initializer=_start_worker, initargs=(fused, chain)) as pool:
-        window: collections.deque[AsyncResult[bytes]] = collections.deque()
-        for path in paths:
-            if path.endswith(".gz"):
-                while window:
-                    yield window.popleft().get()
-                yield from record_by_record(chain, path)
-                continue
+    # Workers write their pieces to files in a spool directory (memory-backed
+    # where /dev/shm is) rather than sending them back through a pipe, which
+    # would cost this process a copy and a pickle of every byte. The directory
+    # is private (mode 0700, a random name) and holds a few pieces at a time.
+    shm = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None  # noqa: S108
+    with tempfile.TemporaryDirectory(prefix="osops-parse-", dir=shm) as spool:
+        context = multiprocessing.get_context("fork")
+        initargs = (fused, chain, spool)
+        with context.Pool(jobs, initializer=_start_worker, initargs=initargs) as pool:
+            window: collections.deque[AsyncResult[str]] = collections.deque()
+            for path in paths:
+                if path.endswith(".gz"):
+                    while window:
+                        _append(out, window.popleft().get())
+                    for block in record_by_record(chain, path):
+                        out.write(block)
+                    continue
+                for start, stop, line in pieces(fused, path):
+                    window.append(pool.apply_async(_work, (path, start, stop, line)))
+                    if len(window) > 2 * jobs:
+                        _append(out, window.popleft().get())
+            while window:
+                _append(out, window.popleft().get())
+
+
+def json_lines(chain: Chain, paths: Sequence[str]) -> Iterator[bytes]:
+    """Every record of every file, in order, as JSON lines in blocks of bytes, here."""
+    fused = chain.fused()
+    for path in paths:
+        if fused is None or path.endswith(".gz"):
+            yield from record_by_record(chain, path)
+        else:
             for start, stop, line in pieces(fused, path):
-                window.append(pool.apply_async(_work, (path, start, stop, line)))
-                if len(window) > 2 * jobs:
-                    yield window.popleft().get()
-        while window:
-            yield window.popleft().get()
+                yield _piece(fused, chain, path, start, stop, line)
+
+
+def _append(out: BinaryIO, spooled: str) -> None:
+    """Copy one spooled piece to ``out`` (in the kernel where it can) and remove it."""
+    with open(spooled, "rb") as piece:
+        size = os.fstat(piece.fileno()).st_size
+        sent = 0
+        try:
+            target = out.fileno()
+            out.flush()
+            while sent < size:
+                done = os.sendfile(target, piece.fileno(), sent, size - sent)
+                if done == 0:
+                    break
+                sent += done
+        except (AttributeError, OSError, ValueError):
+            # No descriptor, or one sendfile cannot write to: copy the rest here.
+            piece.seek(sent)
+            shutil.copyfileobj(piece, out)
+    os.unlink(spooled)
 
 
 def pieces(fused: Fused, path: str, size: int = PIECE) -> Iterator[tuple[int, int, int]]:
@@ -155,12 +193,16 @@ def _piece(fused: Fused, chain: Chain, path: str, start: int, stop: int, line: i
         return b"".join(record_by_record(chain, path, start, line, stop))
 
 
-def _start_worker(fused: Fused, chain: Chain) -> None:
+def _start_worker(fused: Fused, chain: Chain, spool: str) -> None:
     global _WORKER
-    _WORKER = (fused, chain)
+    _WORKER = (fused, chain, spool)
 
 
-def _work(path: str, start: int, stop: int, line: int) -> bytes:
+def _work(path: str, start: int, stop: int, line: int) -> str:
+    """Serialize one piece into a spool file; its name goes back to the parent."""
     assert _WORKER is not None, "pool initializer did not run"
-    fused, chain = _WORKER
-    return _piece(fused, chain, path, start, stop, line)
+    fused, chain, spool = _WORKER
+    data = _piece(fused, chain, path, start, stop, line)
+    with tempfile.NamedTemporaryFile(dir=spool, delete=False) as fh:
+        fh.write(data)
+    return fh.name

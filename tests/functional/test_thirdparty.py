@@ -62,6 +62,10 @@ def test_its_command_runs(example_site: dict[str, str]) -> None:
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout) == {"package": "osops-example", "plugins": 5}
     assert "example show" in run_osops("--help", env=example_site).stdout
+    # The epilog naming the distribution is worked out only when help is asked for.
+    help_text = run_osops("example", "show", "--help", env=example_site).stdout
+    assert "This command is provided by the osops-example plugin." in help_text
+    assert "provided by" not in run_osops("log", "parse", "--help").stdout
 
 
 def test_its_filter_runs_in_the_pipeline(example_site: dict[str, str]) -> None:

@@ -78,7 +78,9 @@ class DefaultChain(Fused):
                     carry = b""  # the range's end: a last line may lack its newline
                 out: list[bytes] = []
                 spans = secret_spans(data)
-                lines = data.split(b"\n")
+                # Mostly ASCII: then one decode for the block, and characters are bytes.
+                ascii = data.isascii()
+                lines: list[Any] = data.decode("ascii").split("\n") if ascii else data.split(b"\n")
                 if not lines[-1]:
                     lines.pop()  # data ends with a newline
                 span_at = 0
@@ -94,8 +96,11 @@ class DefaultChain(Fused):
                             local.append((begin - position, end - position))
                             span_at += 1
                         next_span = spans[span_at][0] if span_at < len(spans) else _NO_SPAN
-                        raw = mask(raw, local)
-                    text = raw.decode("utf-8", "replace")
+                        text = mask(raw.encode() if ascii else raw, local).decode(
+                            "utf-8", "replace"
+                        )
+                    else:
+                        text = raw if ascii else raw.decode("utf-8", "replace")
                     if text[-1:] == "\r":
                         text = text.rstrip("\r")
                     if line_end < len(data):

@@ -289,12 +289,7 @@ class LineParser:
             # "<message> <function> <path>:<line>": split from the right, no regex scan.
             head, _, origin = message.rpartition(" ")
             body, _, function = head.rpartition(" ")
-            if (
-                origin[:1] == "/"
-                and ".py:" in origin
-                and function
-                and formats.FUNCTION.fullmatch(function)
-            ):
+            if origin[:1] == "/" and ".py:" in origin and _is_function(function):
                 fields[k.function] = function
                 fields[k.origin] = origin
                 _set(fields, k.message, body.rstrip())
@@ -318,6 +313,12 @@ class LineParser:
                 self._year = time.localtime().tm_year
         month, day, clock = text.split()
         return f"{self._year:04d}-{formats.MONTHS[month]:02d}-{int(day):02d}T{clock}"
+
+
+def _is_function(name: str) -> bool:
+    """Whether ``name`` is ``[\\w<>.]+``, as the debug suffix writes ``Klass.method``."""
+    # Most are plain identifiers: a string method is cheaper than a regex call.
+    return (name.isascii() and name.isidentifier()) or formats.FUNCTION.fullmatch(name) is not None
 
 
 def _set(fields: dict[str, Any], key: str, text: str) -> None:

@@ -7,6 +7,7 @@ Both must agree byte for byte, whatever the input and wherever a file is cut.
 
 from __future__ import annotations
 
+import io
 import itertools
 import logging
 from collections.abc import Iterator
@@ -167,6 +168,14 @@ def test_parse_in_worker_processes_equals_one_process(big_log: Path, tmp_path: P
     proc = run_osops("log", "parse", str(big_log), str(SAMPLES / "hp-ms-01-c29.nova-api.log"))
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.encode() == outputs["1"] + by_records(SAMPLES / "hp-ms-01-c29.nova-api.log")
+
+
+def test_workers_spool_pieces_privately_and_leave_nothing(big_log: Path) -> None:
+    before = set(Path("/dev/shm").glob("osops-parse-*"))
+    out = io.BytesIO()  # no file descriptor: pieces are copied, not sent by the kernel
+    parallel.write_json_lines(pipeline.build_chain(None), [str(big_log)], out, jobs=2)
+    assert out.getvalue() == by_records(big_log)
+    assert set(Path("/dev/shm").glob("osops-parse-*")) == before
 
 
 def test_bad_jobs_value_is_one_line() -> None:
