@@ -86,6 +86,7 @@ class DefaultChain(Fused):
                 span_at = 0
                 next_span = spans[0][0] if spans else _NO_SPAN
                 position = 0  # in data
+                last = len(data)
                 for raw in lines:
                     size = len(raw)
                     line_end = position + size
@@ -103,7 +104,7 @@ class DefaultChain(Fused):
                         text = raw if ascii else raw.decode("utf-8", "replace")
                     if text[-1:] == "\r":
                         text = text.rstrip("\r")
-                    if line_end < len(data):
+                    if line_end < last:
                         size += 1  # the newline
                     position += size
                     number += 1

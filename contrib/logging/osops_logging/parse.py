@@ -101,7 +101,7 @@ class LineParser:
     """
 
     def __init__(self, fmt: str = "auto", year: int | None = None, keys: Keys = ATTRIBUTES):
-        self._oslo = fmt in ("auto", "oslo")
+        self._oslo = formats.OSLO.match if fmt in ("auto", "oslo") else None
         self._syslog = fmt in ("auto", "syslog")
         self._year = year
         self._k = keys
@@ -183,8 +183,8 @@ class LineParser:
     def _parse(self, fields: dict[str, Any]) -> bool:
         k = self._k
         line = fields[k.raw]
-        if self._oslo:
-            match = formats.OSLO.match(line)
+        if self._oslo is not None:
+            match = self._oslo(line)
             if match is not None:
                 date, clock, pid, level, logger, ctx, msg = match.groups()
                 fields[k.format] = "oslo"
