@@ -12,6 +12,7 @@ go record by record in this process.
 from __future__ import annotations
 
 import collections
+import contextlib
 import itertools
 import logging
 import multiprocessing
@@ -67,7 +68,7 @@ def write_json_lines(chain: Chain, paths: Sequence[str], out: BinaryIO, jobs: in
         context = multiprocessing.get_context("fork")
         initargs = (fused, chain, spool)
         with context.Pool(jobs, initializer=_start_worker, initargs=initargs) as pool:
-            window: collections.deque[AsyncResult[str]] = collections.deque()
+            window: collections.deque[AsyncResult[str | bytes]] = collections.deque()
             for path in paths:
                 if path.endswith(".gz"):
                     while window:
@@ -94,8 +95,14 @@ def json_lines(chain: Chain, paths: Sequence[str]) -> Iterator[bytes]:
                 yield _piece(fused, chain, path, start, stop, line)
 
 
-def _append(out: BinaryIO, spooled: str) -> None:
-    """Copy one spooled piece to ``out`` (in the kernel where it can) and remove it."""
+def _append(out: BinaryIO, spooled: str | bytes) -> None:
+    """Copy one spooled piece to ``out`` (in the kernel where it can) and remove it.
+
+    A worker that could not spool its piece sent the bytes themselves.
+    """
+    if isinstance(spooled, bytes):
+        out.write(spooled)
+        return
     with open(spooled, "rb") as piece:
         size = os.fstat(piece.fileno()).st_size
         sent = 0
@@ -198,11 +205,24 @@ def _start_worker(fused: Fused, chain: Chain, spool: str) -> None:
     _WORKER = (fused, chain, spool)
 
 
-def _work(path: str, start: int, stop: int, line: int) -> str:
-    """Serialize one piece into a spool file; its name goes back to the parent."""
+def _work(path: str, start: int, stop: int, line: int) -> str | bytes:
+    """Serialize one piece into a spool file; its name goes back to the parent.
+
+    Should the spool be full (a container's small /dev/shm), the piece itself
+    goes back instead, through the pool's pipe.
+    """
     assert _WORKER is not None, "pool initializer did not run"
     fused, chain, spool = _WORKER
     data = _piece(fused, chain, path, start, stop, line)
-    with tempfile.NamedTemporaryFile(dir=spool, delete=False) as fh:
-        fh.write(data)
-    return fh.name
+    name = None
+    try:
+        with tempfile.NamedTemporaryFile(dir=spool, delete=False) as fh:
+            name = fh.name
+            fh.write(data)
+    except OSError as exc:
+        LOG.debug("cannot spool a piece of %s (%s); sending it back", path, exc.strerror)
+        if name is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(name)
+        return data
+    return name

@@ -178,6 +178,23 @@ def test_workers_spool_pieces_privately_and_leave_nothing(big_log: Path) -> None
     assert set(Path("/dev/shm").glob("osops-parse-*")) == before
 
 
+def test_a_full_spool_sends_the_piece_back(tmp_path: Path) -> None:
+    path = SAMPLES / "hp-ms-01-c29.nova-api.log"
+    chain = pipeline.build_chain(None)
+    fused = chain.fused()
+    assert fused is not None
+    size = path.stat().st_size
+    parallel._start_worker(fused, chain, str(tmp_path / "gone"))  # cannot be written to
+    try:
+        piece = parallel._work(str(path), 0, size, 0)
+    finally:
+        parallel._WORKER = None
+    assert piece == by_records(path)
+    out = io.BytesIO()
+    parallel._append(out, piece)
+    assert out.getvalue() == piece
+
+
 def test_bad_jobs_value_is_one_line() -> None:
     proc = run_osops("log", "parse", "-j", "0", str(SAMPLES / "hp-ms-01-c29.nova-api.log"))
     assert proc.returncode == 2
