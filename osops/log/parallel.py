@@ -175,10 +175,12 @@ def _size(path: str) -> int:
         return 0  # reported when the file is read
 
 
-def record_by_record(chain: Chain, path: str, *ranged: int) -> Iterator[bytes]:
+def record_by_record(
+    chain: Chain, path: str, start: int = 0, line: int = 0, stop: int | None = None
+) -> Iterator[bytes]:
     """JSON lines from the chain run record by record (all of a file, or a range)."""
     dumps = orjson.dumps
-    records = chain.run(read(path, *ranged) if ranged else read(path))
+    records = chain.run(read(path, start, line, stop))
     while batch := list(itertools.islice(records, 500)):
         yield b"".join(dumps(record.to_dict()) + b"\n" for record in batch)
 

@@ -27,20 +27,28 @@ class Pattern:
 
     Patterns are written in lower case and matched against the ASCII-lower-cased
     UTF-8 bytes (the same length as the original, so spans found there are masked
-    in the original). Each starts with its ``literal``: a fast substring search
-    finds the places to try the regex at, so a text without it costs one scan.
+    in the original). Each starts with a literal (:attr:`literal`): a fast
+    substring search finds the places to try the regex at, so a text without it
+    costs one scan.
     """
 
     name: str
-    literal: str
     regex: str
     example: str  # a line holding such a secret, for tests and docs
     secret: str  # the part of ``example`` that must never survive
     groups: tuple[str, ...] = ("quoted", "bare")  # the spans to mask; () for the match
 
+    @property
+    def literal(self) -> str:
+        """The text every match starts with: the regex up to its first metacharacter."""
+        return _LEADING_LITERAL.match(self.regex).group()  # type: ignore[union-attr]
 
-def _key(name: str, literal: str, key: str, example: str, secret: str) -> Pattern:
-    return Pattern(name, literal, key + _VALUE, example, secret)
+
+_LEADING_LITERAL = re.compile(r"[a-z0-9_:/]+")
+
+
+def _key(name: str, key: str, example: str, secret: str) -> Pattern:
+    return Pattern(name, key + _VALUE, example, secret)
 
 
 _PKI = (
@@ -52,25 +60,20 @@ PATTERNS: tuple[Pattern, ...] = (
     # password, passwd, passphrase and *_pass keys: one scan for "pass".
     _key(
         "password_value",
-        "pass",
         r"pass(?:word|wd|phrase|(?<=_pass))",
         "{'username': 'admin', 'password': 'S3cr3t-Pw', 'tenant': 'demo'}",
         "S3cr3t-Pw",
     ),
-    _key("secret_value", "secret", "secret", "metadata_proxy_shared_secret: 'Sh4red'", "Sh4red"),
+    _key("secret_value", "secret", "metadata_proxy_shared_secret: 'Sh4red'", "Sh4red"),
     _key(
         "token_value",
-        "token",
         "token",
         'curl -i -H "X-Auth-Token: 0123456789abcdef0123456789abcdef" http://ctl/',
         "0123456789abcdef0123456789abcdef",
     ),
-    _key(
-        "key_value", "_key", "_key", "{'os_secret_key': u'AKIAsecret', 'name': 'x'}", "AKIAsecret"
-    ),
+    _key("key_value", "_key", "{'os_secret_key': u'AKIAsecret', 'name': 'x'}", "AKIAsecret"),
     _key(
         "credential_value",
-        "credential",
         "credential",
         "credential=app-cred-Secret-1",
         "app-cred-Secret-1",
@@ -78,23 +81,20 @@ PATTERNS: tuple[Pattern, ...] = (
     _key(
         "authorization_value",
         "authorization",
-        "authorization",
         "Authorization: Bearer eyJhbGciOi.J9.sig",
         "eyJhbGciOi.J9.sig",
     ),
     Pattern(
         "fernet_token",
-        "gaaaaa",
         r"gaaaaa[a-z0-9_\-]{40,}={0,2}",
         "validated gAAAAABlQ2xYbm9uZV9mZXJuZXRfdG9rZW5faGVyZV9mb3JfdGVzdGluZ19vbmx5X19f",
         "gAAAAABlQ2xYbm9uZV9mZXJuZXRfdG9rZW5faGVyZV9mb3JfdGVzdGluZ19vbmx5X19f",
         (),
     ),
-    Pattern("pki_token", "mii", r"mii[a-z0-9+/\-]{100,}={0,2}", "token " + _PKI, _PKI, ()),
+    Pattern("pki_token", r"mii[a-z0-9+/\-]{100,}={0,2}", "token " + _PKI, _PKI, ()),
     # transport_url may list several hosts: rabbit://u:p@h1:5672,u:p@h2:5672/
     Pattern(
         "url_credentials",
-        "://",
         r"""://(?:[^:/@,\s'"<>]+:[^@/,\s'"<>]*@[^,/\s'"<>]*,?)+""",
         "transport_url = rabbit://nova:Rabb1tPass@ctl1:5672,nova:Rabb1tPass@ctl2:5672/",
         "Rabb1tPass",

@@ -13,6 +13,17 @@ from osops.log.redact import PATTERNS, Redact, redact_bytes, redact_text
 
 @pytest.mark.parametrize("pattern", PATTERNS, ids=lambda p: p.name)
 def test_pattern_masks_its_example(pattern: object) -> None:
+    assert pattern.literal in {  # type: ignore[attr-defined]
+        "pass",
+        "secret",
+        "token",
+        "_key",
+        "credential",
+        "authorization",
+        "gaaaaa",
+        "mii",
+        "://",
+    }
     assert pattern.secret in pattern.example  # type: ignore[attr-defined]
     assert pattern.secret not in redact_text(pattern.example)  # type: ignore[attr-defined]
 

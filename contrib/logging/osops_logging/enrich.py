@@ -45,20 +45,15 @@ class Enrich(Filter):
         self._by_path: dict[str, tuple[str | None, str | None]] = {}
 
     def process(self, record: LogRecord) -> LogRecord:
-        self.apply(vars(record))
-        return record
-
-    def apply(self, fields: dict[str, Any]) -> None:
-        """Set service and host in one record's attribute dict (``vars(record)``)."""
-        path = fields.get("file") or ""
-        names = self._by_path.get(path)
+        names = self._by_path.get(record.file)
         if names is None:
-            names = self._by_path[path] = self.names(path)
+            names = self._by_path[record.file] = self.names(record.file)
         service, host = names
-        if service and not fields.get("service"):
-            fields["service"] = service
-        if host and not fields.get("host"):
-            fields["host"] = host
+        if service and not record.service:
+            record.service = service
+        if host and not record.host:
+            record.host = host
+        return record
 
     def names(self, path: str) -> tuple[str | None, str | None]:
         """The service and host names for one file."""

@@ -3,12 +3,12 @@
 Record by record, the chain builds a :class:`LogRecord` per line and passes it
 through three filters and ``to_dict``; that is most of the cost of
 ``osops log parse``. Fused, a block of lines is redacted at once (the
-redaction patterns never cross a line end), each line becomes a plain field
-dict that the parse filter's own :class:`LineParser` and the enrich filter's
-own :meth:`Enrich.apply` fill, and the ECS dict goes straight to orjson. The
-implementation of every field is shared with the filters; a test holds the
-output equal to the record-by-record chain's on every bundled sample and on
-fuzzed input.
+redaction patterns never cross a line end), each line becomes a plain dict
+keyed by ECS names that the parse filter's own :class:`LineParser` fills, the
+enrich filter's :meth:`Enrich.names` (worked out once per file) completes,
+and orjson writes. Every field comes from the filters' code; a test holds the
+output equal to the record-by-record chain's, byte for byte, on every bundled
+sample, on fuzzed input and wherever a file is cut.
 """
 
 from __future__ import annotations
@@ -131,7 +131,7 @@ def _finish(fields: dict[str, Any], service: str | None, host: str | None) -> di
     """An ECS-keyed field dict as :func:`osops.log.record.ecs` would give it, enriched."""
     raw = fields.pop("raw")
     del fields["end"]
-    if service and SERVICE not in fields:  # as Enrich.apply
+    if service and SERVICE not in fields:  # as Enrich.process: a name from the line wins
         fields[SERVICE] = service
     if host and HOST not in fields:
         fields[HOST] = host
