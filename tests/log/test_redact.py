@@ -2,13 +2,36 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import platform
+import threading
+from collections.abc import Iterator
 
 import pytest
 from helpers import SAMPLES, run_osops
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from osops.log import redact
 from osops.log.record import LogRecord
-from osops.log.redact import PATTERNS, Redact, redact_bytes, redact_text
+from osops.log.redact import PATTERNS, Redact, redact_bytes, redact_text, secret_spans
+
+
+@pytest.fixture(params=["hyperscan", "substring"], autouse=True)
+def scanner(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Every test runs with the Hyperscan prefilter and with the substring fallback."""
+    if request.param == "substring":
+        monkeypatch.setattr(redact, "_PREFILTER", [None])
+    else:
+        assert redact._prefilter() is not None
+    yield request.param
+
+
+def test_hyperscan_is_in_use_where_its_wheel_exists(scanner: str) -> None:
+    # setup.cfg requires it on x86_64; losing it would only be slower, so say it here.
+    if platform.machine() == "x86_64":
+        assert importlib.util.find_spec("hyperscan") is not None
 
 
 @pytest.mark.parametrize("pattern", PATTERNS, ids=lambda p: p.name)
@@ -113,3 +136,80 @@ def test_a_block_redacts_as_its_lines_one_by_one() -> None:
     assert redact_bytes(data).split(b"\n") == [redact_bytes(line) for line in lines]
     assert b"next-line-is-no-secret" in redact_bytes(data)
     assert redact_bytes(data).count(b"***") > 500
+
+
+def _both(data: bytes) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    with_prefilter = secret_spans(data)
+    saved = redact._PREFILTER[:]
+    redact._PREFILTER[:] = [None]
+    try:
+        return with_prefilter, secret_spans(data)
+    finally:
+        redact._PREFILTER[:] = saved
+
+
+def test_prefilter_and_substring_search_find_the_same_secrets(scanner: str) -> None:
+    data = b"".join(p.read_bytes() for p in sorted(SAMPLES.rglob("*.log")))
+    data += "".join(p.example + "\n" for p in PATTERNS).encode()
+    found, expected = _both(data)
+    assert found == expected and len(found) > 100
+
+
+PIECES = st.sampled_from(
+    [
+        "password",
+        "PassWord",
+        "_pass",
+        "passwd",
+        "pass",
+        "passphrase",
+        "secret",
+        "token",
+        "_key",
+        "credential",
+        "Authorization",
+        "gAAAAA" + "x" * 44,
+        "MII" + "A" * 110,
+        "://",
+        "u:p@",
+        ",",
+        "'",
+        '"',
+        "=",
+        ":",
+        " ",
+        "\t",
+        "\n",
+        "\r",
+        "bearer ",
+        "{SHA1}",
+        "x",
+        "é",
+        "@",
+        "/",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(PIECES, max_size=30).map("".join))
+def test_prefilter_never_misses_what_the_patterns_find(text: str) -> None:
+    found, expected = _both(text.encode())
+    assert found == expected
+
+
+def test_threads_scan_at_once(scanner: str) -> None:
+    data = (SAMPLES / "hp-ms-01-c29.nova-api.log").read_bytes()
+    expected = secret_spans(data)
+    results: list[list[tuple[int, int]]] = []
+
+    def scan() -> None:
+        for _ in range(5):
+            results.append(secret_spans(data))
+
+    threads = [threading.Thread(target=scan) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == [expected] * 20

@@ -13,6 +13,8 @@ sample, on fuzzed input and wherever a file is cut.
 
 from __future__ import annotations
 
+import bisect
+import itertools
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -23,11 +25,9 @@ from osops.log.base import Fused, Step
 from osops.log.record import FIELDS
 from osops.log.redact import Redact, mask, redact_bytes, secret_spans
 from osops_logging.enrich import Enrich
-from osops_logging.parse import ECS, LineParser, Parse
+from osops_logging.parse import END, PARSED, RAW, LineParser, Parse
 
 BLOCK = 1 << 20  # bytes read, redacted and serialized at a time
-_NO_SPAN = 1 << 62
-FILE, OFFSET, LINE = FIELDS["file"], FIELDS["offset"], FIELDS["line"]
 SERVICE, HOST, MESSAGE = FIELDS["service"], FIELDS["host"], FIELDS["message"]
 
 
@@ -45,16 +45,16 @@ class DefaultChain(Fused):
         self.parse_options = dict(parse_options)
         self.enrich_options = dict(enrich_options)
 
-    def _parser(self) -> LineParser:
+    def _parser(self, path: str) -> LineParser:
         options = self.parse_options
-        return LineParser(options.get("format") or "auto", options.get("year"), ECS)
+        return LineParser(path, options.get("format") or "auto", options.get("year"))
 
     def starts_record(self, path: str, line: bytes) -> bool:
         text = redact_bytes(line).decode("utf-8", "replace").rstrip("\r\n")
-        return self._parser().starts_record({"raw": text, FILE: path})
+        return self._parser(path).starts_record(text)
 
     def serialize(self, path: str, start: int, stop: int, line: int) -> Iterator[bytes]:
-        parser = self._parser()
+        parser = self._parser(path)
         feed = parser.feed
         service, host = Enrich(self.enrich_options).names(path)
         dumps = orjson.dumps
@@ -77,46 +77,13 @@ class DefaultChain(Fused):
                 else:
                     carry = b""  # the range's end: a last line may lack its newline
                 out: list[bytes] = []
-                spans = secret_spans(data)
-                # Mostly ASCII: then one decode for the block, and characters are bytes.
-                ascii = data.isascii()
-                lines: list[Any] = data.decode("ascii").split("\n") if ascii else data.split(b"\n")
-                if not lines[-1]:
-                    lines.pop()  # data ends with a newline
-                span_at = 0
-                next_span = spans[0][0] if spans else _NO_SPAN
-                position = 0  # in data
-                last = len(data)
-                for raw in lines:
-                    size = len(raw)
-                    line_end = position + size
-                    if next_span < line_end:  # a secret on this line: mask it
-                        local = []
-                        while span_at < len(spans) and spans[span_at][0] < line_end:
-                            begin, end = spans[span_at]
-                            local.append((begin - position, end - position))
-                            span_at += 1
-                        next_span = spans[span_at][0] if span_at < len(spans) else _NO_SPAN
-                        text = mask(raw.encode() if ascii else raw, local).decode(
-                            "utf-8", "replace"
-                        )
-                    else:
-                        text = raw if ascii else raw.decode("utf-8", "replace")
-                    if text[-1:] == "\r":
-                        text = text.rstrip("\r")
-                    if line_end < last:
-                        size += 1  # the newline
-                    position += size
+                lines, sizes = _lines(data)
+                for raw, size in zip(lines, sizes, strict=True):
                     number += 1
-                    fields = {
-                        "raw": text,
-                        FILE: path,
-                        OFFSET: offset,
-                        LINE: number,
-                        "end": offset + size,
-                    }
-                    offset += size
-                    done = feed(fields, fields)
+                    # "end" is one past a last line with no newline; it is not written.
+                    end = offset + size + 1
+                    done = feed(raw, offset, number, end)
+                    offset = end
                     if done is not None:
                         out.append(dumps(_finish(done, service, host)))
                 if out:
@@ -127,15 +94,42 @@ class DefaultChain(Fused):
             yield dumps(_finish(done, service, host)) + b"\n"
 
 
+def _lines(data: bytes) -> tuple[list[str], list[int]]:
+    """A block's lines, redacted and decoded, and each one's length in the file.
+
+    The lengths leave out the newline. Mostly the block is ASCII: then it is
+    decoded once, and its characters are its bytes.
+    """
+    spans = secret_spans(data)
+    ascii = data.isascii()
+    lines: list[Any] = data.decode("ascii").split("\n") if ascii else data.split(b"\n")
+    if not lines[-1]:
+        lines.pop()  # data ends with a newline
+    sizes = list(map(len, lines))
+    if spans:  # mask each secret in its line (none spans a line end), the last first
+        starts = list(itertools.accumulate(map((1).__add__, sizes), initial=0))
+        for begin, end in reversed(spans):
+            at = bisect.bisect_right(starts, begin) - 1
+            local = [(begin - starts[at], end - starts[at])]
+            text = lines[at]
+            masked = mask(text.encode() if ascii else text, local)
+            lines[at] = masked.decode() if ascii else masked
+    if not ascii:
+        lines = [text.decode("utf-8", "replace") for text in lines]
+    if b"\r" in data:
+        lines = [text.rstrip("\r") for text in lines]
+    return lines, sizes
+
+
 def _finish(fields: dict[str, Any], service: str | None, host: str | None) -> dict[str, Any]:
     """An ECS-keyed field dict as :func:`osops.log.record.ecs` would give it, enriched."""
-    raw = fields.pop("raw")
-    del fields["end"]
+    raw = fields.pop(RAW)
+    del fields[END]
     if service and SERVICE not in fields:  # as Enrich.process: a name from the line wins
         fields[SERVICE] = service
     if host and HOST not in fields:
         fields[HOST] = host
-    if not fields.pop("parsed", False):
+    if not fields.pop(PARSED, False):
         fields[MESSAGE] = raw
         fields["tags"] = ["unparsed"]
     return fields

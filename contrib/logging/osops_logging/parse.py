@@ -15,244 +15,238 @@ from osops_logging import formats
 _TRACE_START = "Traceback (most recent call last):"
 _NL_TRACE_START = "\n" + _TRACE_START
 
-
-class Keys:
-    """The dict keys a :class:`LineParser` writes: attribute names or ECS field names."""
-
-    # Attributes with no ECS name keep theirs (and are left out of the ECS output).
-    raw = "raw"
-    end = "end"
-    parsed = "parsed"
-    labels = "labels"
-    timestamp: str
-    level: str
-    logger: str
-    pid: str
-    message: str
-    host: str
-    service: str
-    file: str
-    offset: str
-    line: str
-    function: str
-    origin: str
-    error_type: str
-    error_message: str
-    stack_trace: str
-    http_method: str
-    url_path: str
-    http_status: str
-    http_bytes: str
-    duration_ns: str
-    client_ip: str
-    request_id: str
-    global_request_id: str
-    user_id: str
-    project_id: str
-    domain_id: str
-    system_scope: str
-    user_domain_id: str
-    project_domain_id: str
-    instance_uuid: str
-    format: str
-
-    def __init__(self, names: Mapping[str, str]) -> None:
-        for attr in FIELDS:
-            setattr(self, attr, names[attr])
-
-
-#: Keys of a record's attribute dict, ``vars(record)``.
-ATTRIBUTES = Keys({attr: attr for attr in FIELDS})
-#: Keys of the ECS dict :func:`osops.log.record.ecs` would make of it.
-ECS = Keys(FIELDS)
+# The ECS names the parser writes (osops.log.record.FIELDS), and its working
+# keys, which are no fields: every line of the record, the offset just past
+# its last line, and whether a grammar understood it.
+TIMESTAMP, LEVEL, LOGGER, PID = (FIELDS[a] for a in ("timestamp", "level", "logger", "pid"))
+MESSAGE, HOST, FILE, OFFSET, LINE = (
+    FIELDS[a] for a in ("message", "host", "file", "offset", "line")
+)
+FUNCTION, ORIGIN, FORMAT = FIELDS["function"], FIELDS["origin"], FIELDS["format"]
+ERROR_TYPE, ERROR_MESSAGE, STACK_TRACE = (
+    FIELDS[a] for a in ("error_type", "error_message", "stack_trace")
+)
+INSTANCE_UUID, LABELS = FIELDS["instance_uuid"], "labels"
+RAW, END, PARSED = "raw", "end", "parsed"
+_ACCESS = tuple(
+    FIELDS[a] for a in ("http_method", "url_path", "http_status", "http_bytes", "duration_ns")
+)
+_CLIENT_IP = FIELDS["client_ip"]
 
 _CONTINUING = frozenset({"TRACE", "ERROR"})
-_KILO_CONTEXT = (
-    "request_id",
-    "user_id",
-    "project_id",
-    "domain_id",
-    "user_domain_id",
-    "project_domain_id",
+_KILO_CONTEXT = tuple(
+    FIELDS[a]
+    for a in (
+        "request_id",
+        "user_id",
+        "project_id",
+        "domain_id",
+        "user_domain_id",
+        "project_domain_id",
+    )
 )
-_CONTEXT = (
-    "global_request_id",
-    "request_id",
-    "user_id",
-    "project_id",
-    "domain_id",
-    "system_scope",
-    "user_domain_id",
-    "project_domain_id",
+_CONTEXT = tuple(
+    FIELDS[a]
+    for a in (
+        "global_request_id",
+        "request_id",
+        "user_id",
+        "project_id",
+        "domain_id",
+        "system_scope",
+        "user_domain_id",
+        "project_domain_id",
+    )
 )
 _CONTEXT_CACHE = 4096
+_FUNCTION = formats.FUNCTION.fullmatch
 
 
 class LineParser:
-    """The parse state machine over one file's lines, on records' field dicts.
+    """The parse state machine over one file's lines.
 
-    The parse filter hands it each record's live attribute dict
-    (``vars(record)``, keys :data:`ATTRIBUTES`); the fused chain hands it
-    plain dicts already keyed by ECS names (keys :data:`ECS`), which then
-    need no renaming. Both run this one implementation. It never stores None
-    or an empty string: an absent key is an unset field. ``feed`` returns
-    the item it releases (the item fed, a held one now complete, or None
-    while holding).
+    :meth:`feed` takes the lines one by one and gives back each record once
+    it is complete, as a dict keyed by ECS names (``osops.log.record.FIELDS``)
+    plus ``raw`` (every line of the record), ``end`` (the offset just past its
+    last line) and ``parsed``, which the caller pops. It never stores None or
+    an empty string: an absent key is an unset field. The parse filter applies
+    these dicts to its records; the fused chain writes them out as they are.
     """
 
-    def __init__(self, fmt: str = "auto", year: int | None = None, keys: Keys = ATTRIBUTES):
+    def __init__(self, path: str, fmt: str = "auto", year: int | None = None) -> None:
+        #: The file the lines come from (log.file.path; syslog lines' year).
+        self.path = path
         self._oslo = formats.OSLO.match if fmt in ("auto", "oslo") else None
-        self._syslog = fmt in ("auto", "syslog")
+        self._syslog = formats.SYSLOG.match if fmt in ("auto", "syslog") else None
         self._year = year
-        self._k = keys
-        self._pending: Any = None
-        self._pending_fields: dict[str, Any] = {}
+        self._pending: dict[str, Any] | None = None
         self._in_trace = False
         self._contexts: dict[str, dict[str, str]] = {}
-        self._kilo_names = tuple(getattr(keys, name) for name in _KILO_CONTEXT)
-        self._names = tuple(getattr(keys, name) for name in _CONTEXT)
 
-    def feed(self, item: Any, fields: dict[str, Any]) -> Any:
-        """Take the next line's record; see the class docstring for what comes back."""
-        k = self._k
+    def feed(self, raw: str, offset: int, line: int, end: int) -> dict[str, Any] | None:
+        """Take the next line (``raw``, at byte ``offset``, numbered ``line``, ending at ``end``).
+
+        Returns the record this line completes (the one held before it), the
+        line's own record when no grammar knows it and nothing is held, or None
+        while a record is held open for lines that may continue it.
+        """
+        fields = self._line(raw, offset, line, end)
         pending = self._pending
-        held = self._pending_fields
-        if not self._parse(fields):
-            if pending is None:
-                return item  # a line no grammar knows, with nothing to join
-            raw = fields[k.raw]
-            held[k.raw] += "\n" + raw
-            held[k.end] = fields[k.end]
-            key = k.stack_trace if self._in_trace else k.message
-            text = held.get(key)
-            held[key] = "\n" + raw if text is None else f"{text}\n{raw}"
+        if fields is None:
+            if pending is None:  # a line no grammar knows, with nothing to join
+                return {RAW: raw, FILE: self.path, OFFSET: offset, LINE: line, END: end}
+            pending[RAW] += "\n" + raw
+            pending[END] = end
+            key = STACK_TRACE if self._in_trace else MESSAGE
+            text = pending.get(key)
+            pending[key] = "\n" + raw if text is None else f"{text}\n{raw}"
             return None
-        level = fields.get(k.level)
-        if pending is not None and level in _CONTINUING and self._continues_trace(held, fields):
-            held[k.raw] += "\n" + fields[k.raw]
-            held[k.end] = fields[k.end]
-            text = fields.get(k.message, "")
-            trace = held.get(k.stack_trace)
+        level = fields.get(LEVEL)
+        if pending is not None and level in _CONTINUING and self._continues_trace(pending, fields):
+            pending[RAW] += "\n" + raw
+            pending[END] = end
+            text = fields.get(MESSAGE, "")
+            trace = pending.get(STACK_TRACE)
             if trace is not None:
-                held[k.stack_trace] = f"{trace}\n{text}"
+                pending[STACK_TRACE] = f"{trace}\n{text}"
             elif text:
-                held[k.stack_trace] = text
+                pending[STACK_TRACE] = text
             self._in_trace = True
             return None
-        self._pending = item
-        self._pending_fields = fields
+        self._pending = fields
         # A TRACE line that follows nothing of its pid (interleaved writers) still
         # starts a traceback: its own text is the first line of it.
-        self._in_trace = level == "TRACE"
-        if self._in_trace and k.message in fields:
-            fields[k.stack_trace] = fields[k.message]
+        self._in_trace = in_trace = level == "TRACE"
+        if in_trace and MESSAGE in fields:
+            fields[STACK_TRACE] = fields[MESSAGE]
         if pending is None:
             return None
-        self._finish(held)
+        self._finish(pending)
         return pending
 
-    def flush(self) -> Any:
-        """The item still held at the end of the file, complete; None if none."""
+    @property
+    def pending(self) -> dict[str, Any] | None:
+        """The fields of the record held open, if any."""
+        return self._pending
+
+    def flush(self) -> dict[str, Any] | None:
+        """The record still held at the end of the file, complete; None if none."""
         pending, self._pending = self._pending, None
         if pending is not None:
-            self._finish(self._pending_fields)
+            self._finish(pending)
         return pending
 
-    def starts_record(self, fields: dict[str, Any]) -> bool:
+    def starts_record(self, raw: str) -> bool:
         """Whether this line begins a record whatever came before it.
 
         Only unparsed lines and TRACE or ERROR lines can continue an earlier
         record, so a file can be cut before any other parsed line and the
-        pieces parsed apart give the same records. ``fields`` is scratch.
+        pieces parsed apart give the same records.
         """
-        return self._parse(fields) and fields.get(self._k.level) not in _CONTINUING
+        fields = self._line(raw, 0, 0, 0)
+        return fields is not None and fields.get(LEVEL) not in _CONTINUING
 
     def _continues_trace(self, pending: dict[str, Any], fields: dict[str, Any]) -> bool:
-        k = self._k
-        if fields.get(k.pid) != pending.get(k.pid) or fields[k.logger] != pending.get(k.logger):
+        if fields.get(PID) != pending.get(PID) or fields[LOGGER] != pending.get(LOGGER):
             return False
-        if fields[k.level] == "TRACE":  # Kilo: one "<ts> <pid> TRACE <logger>" line each
+        if fields[LEVEL] == "TRACE":  # Kilo: one "<ts> <pid> TRACE <logger>" line each
             return True
-        if pending.get(k.level) not in ("ERROR", "CRITICAL"):
+        if pending.get(LEVEL) not in ("ERROR", "CRITICAL"):
             return False
         # Today's oslo.log repeats the whole prefix at ERROR on every line.
-        if fields[k.format] == "oslo" and fields[k.timestamp] != pending.get(k.timestamp):
+        if fields[FORMAT] == "oslo" and fields[TIMESTAMP] != pending.get(TIMESTAMP):
             return False
-        return self._in_trace or fields.get(k.message, "").startswith(_TRACE_START)
+        return self._in_trace or fields.get(MESSAGE, "").startswith(_TRACE_START)
 
-    def _parse(self, fields: dict[str, Any]) -> bool:
-        k = self._k
-        line = fields[k.raw]
-        if self._oslo is not None:
-            match = self._oslo(line)
+    def _line(self, raw: str, offset: int, line: int, end: int) -> dict[str, Any] | None:
+        """One line's fields, or None when no grammar knows it."""
+        oslo = self._oslo
+        if oslo is not None:
+            match = oslo(raw)
             if match is not None:
                 date, clock, pid, level, logger, ctx, msg = match.groups()
-                fields[k.format] = "oslo"
-                fields[k.timestamp] = f"{date}T{clock.replace(',', '.')}"
+                timestamp = f"{date}T{clock}"
+                if "," in clock:
+                    timestamp = timestamp.replace(",", ".")
+                fields = {
+                    RAW: raw,
+                    FILE: self.path,
+                    OFFSET: offset,
+                    LINE: line,
+                    END: end,
+                    FORMAT: "oslo",
+                    TIMESTAMP: timestamp,
+                }
                 if pid:
-                    fields[k.pid] = int(pid)
+                    fields[PID] = int(pid)
                 self._fill(fields, level, logger, ctx, msg)
-                return True
-        if self._syslog:
-            match = formats.SYSLOG.match(line)
+                return fields
+        syslog = self._syslog
+        if syslog is not None:
+            match = syslog(raw)
             if match is not None:
                 ts, host, prog, pid, msg = match.groups()
-                fields[k.format] = "syslog"
-                fields[k.timestamp] = self._syslog_time(ts, fields.get(k.file) or "")
-                fields[k.host] = host
+                fields = {
+                    RAW: raw,
+                    FILE: self.path,
+                    OFFSET: offset,
+                    LINE: line,
+                    END: end,
+                    FORMAT: "syslog",
+                    TIMESTAMP: self._syslog_time(ts),
+                    HOST: host,
+                }
                 if pid:
-                    fields[k.pid] = int(pid)
-                fields[k.labels] = {**(fields.get(k.labels) or {}), "program": prog}
+                    fields[PID] = int(pid)
+                fields[LABELS] = {"program": prog}
                 msg = msg.replace("#012", "\n")
                 inner = formats.OSLO_IN_SYSLOG.match(msg)
                 if inner is not None:
                     self._fill(fields, *inner.groups())
                 else:
-                    fields[k.parsed] = True
-                    fields[k.logger] = prog
+                    fields[PARSED] = True
+                    fields[LOGGER] = prog
                     if msg:
-                        fields[k.message] = msg
-                return True
-        return False
+                        fields[MESSAGE] = msg
+                return fields
+        return None
 
     def _fill(
         self, fields: dict[str, Any], level: str, logger: str, ctx: str | None, msg: str
     ) -> None:
-        k = self._k
-        fields[k.parsed] = True
-        fields[k.level] = level
-        fields[k.logger] = logger
-        if ctx is not None:
-            if ctx.startswith("instance: "):
+        fields[PARSED] = True
+        fields[LEVEL] = level
+        fields[LOGGER] = logger
+        if ctx is not None and ctx != "-":
+            context = self._contexts.get(ctx)
+            if context is not None:
+                fields.update(context)
+            elif ctx.startswith("instance: "):
                 msg = f"[{ctx}] {msg}"  # Kilo TRACE lines have no context, only the instance
-            elif ctx != "-":
-                context = self._contexts.get(ctx)
-                if context is None:
-                    if len(self._contexts) >= _CONTEXT_CACHE:
-                        self._contexts.clear()
-                    context = self._contexts[ctx] = self._context(ctx)
+            else:
+                if len(self._contexts) >= _CONTEXT_CACHE:
+                    self._contexts.clear()
+                context = self._contexts[ctx] = self._context(ctx)
                 fields.update(context)
         if msg.startswith("[instance: "):
             match = formats.INSTANCE.match(msg)
             if match is not None:
-                fields[k.instance_uuid] = match.group("uuid")
+                fields[INSTANCE_UUID] = match.group("uuid")
                 msg = msg[match.end() :]
         if '" status: ' in msg:
             match = formats.ACCESS.search(msg)
             if match is not None:
                 client, method, path, status, length, seconds = match.groups()
                 if client != "-":
-                    fields[k.client_ip] = client
-                fields[k.http_method] = method
-                fields[k.url_path] = path
-                fields[k.http_status] = int(status)
-                fields[k.http_bytes] = int(length)
-                fields[k.duration_ns] = round(float(seconds) * 1e9)
+                    fields[_CLIENT_IP] = client
+                values = (method, path, int(status), int(length), round(float(seconds) * 1e9))
+                fields.update(zip(_ACCESS, values, strict=True))
         msg = msg.rstrip()
         if msg:
-            fields[k.message] = msg
+            fields[MESSAGE] = msg
 
-    def _context(self, text: str) -> dict[str, str]:
+    @staticmethod
+    def _context(text: str) -> dict[str, str]:
         """Fields of an oslo.log request context, whichever release wrote it.
 
         ``-``, ``None`` and empty tokens mean "not set".
@@ -261,9 +255,9 @@ class LineParser:
         if not tokens or tokens == ["-"]:
             return {}
         if tokens[0].startswith("req-") and not (len(tokens) > 1 and tokens[1].startswith("req-")):
-            names = self._kilo_names  # Kilo to Rocky: request user tenant [domain ...]
+            names = _KILO_CONTEXT  # Kilo to Rocky: request user tenant [domain ...]
         else:
-            names = self._names  # oslo.log 2022+: global_request_id request_id user ...
+            names = _CONTEXT  # oslo.log 2022+: global_request_id request_id user ...
         return {
             name: token
             for name, token in zip(names, tokens, strict=False)
@@ -276,49 +270,59 @@ class LineParser:
         DEBUG messages end in "<function> <path>:<line>", after any continuation
         lines; error.type and error.message come from a traceback's last line.
         """
-        k = self._k
-        message = fields.get(k.message, "")
-        trace = fields.get(k.stack_trace)
-        at = message.find(_NL_TRACE_START)
-        if at >= 0:  # a traceback carried inside the message (syslog "#012", Python 2 prints)
-            trace = message[at + 1 :] + ("\n" + trace if trace else "")
-            fields[k.stack_trace] = trace
-            message = message[:at]
-            _set(fields, k.message, message)
-        if message[-1:].isdigit() and fields.get(k.level) == "DEBUG":
-            # "<message> <function> <path>:<line>": split from the right, no regex scan.
-            head, _, origin = message.rpartition(" ")
-            body, _, function = head.rpartition(" ")
-            if origin[:1] == "/" and ".py:" in origin and _is_function(function):
-                fields[k.function] = function
-                fields[k.origin] = origin
-                _set(fields, k.message, body.rstrip())
+        message = fields.get(MESSAGE)
+        if message is not None:
+            if "\n" in message:
+                at = message.find(_NL_TRACE_START)
+                if at >= 0:  # a traceback inside the message (syslog "#012", Python 2 prints)
+                    trace = fields.get(STACK_TRACE)
+                    fields[STACK_TRACE] = message[at + 1 :] + ("\n" + trace if trace else "")
+                    message = message[:at]
+                    _set(fields, MESSAGE, message)
+            if fields.get(LEVEL) == "DEBUG" and message[-1:].isdigit():
+                # "<message> <function> <path>:<line>": found from the right, no regex scan.
+                cut = message.rfind(" ")
+                if cut >= 0 and message[cut + 1 : cut + 2] == "/" and ".py:" in message[cut:]:
+                    before = message.rfind(" ", 0, cut)
+                    function = message[before + 1 : cut]
+                    if (function.isascii() and function.isidentifier()) or _FUNCTION(function):
+                        fields[FUNCTION] = function
+                        fields[ORIGIN] = message[cut + 1 :]
+                        _set(fields, MESSAGE, message[:before].rstrip() if before >= 0 else "")
+        trace = fields.get(STACK_TRACE)
         if trace:
-            for line in reversed(trace.splitlines()):
-                text = line.strip()
-                if not text:
-                    continue
-                match = formats.EXCEPTION.match(text)
-                if match is not None and not text.startswith(("File ", "Traceback")):
-                    fields[k.error_type] = match.group("type")
-                    if match.group("msg"):
-                        fields[k.error_message] = match.group("msg")
-                break
+            # The last line that is not blank: after the last newline of the
+            # stripped trace (and after any other line break, as splitlines has them).
+            trace = trace.rstrip()
+            lines = trace[trace.rfind("\n") + 1 :].splitlines()
+            text = lines[-1].strip() if lines else ""
+            match = formats.EXCEPTION.match(text)
+            if match is not None and not text.startswith(("File ", "Traceback")):
+                fields[ERROR_TYPE] = match.group("type")
+                if match.group("msg"):
+                    fields[ERROR_MESSAGE] = match.group("msg")
 
-    def _syslog_time(self, text: str, path: str) -> str:
+    def _syslog_time(self, text: str) -> str:
         if self._year is None:
             try:
-                self._year = time.localtime(os.stat(path).st_mtime).tm_year
+                self._year = time.localtime(os.stat(self.path).st_mtime).tm_year
             except OSError:
                 self._year = time.localtime().tm_year
         month, day, clock = text.split()
         return f"{self._year:04d}-{formats.MONTHS[month]:02d}-{int(day):02d}T{clock}"
 
 
-def _is_function(name: str) -> bool:
-    """Whether ``name`` is ``[\\w<>.]+``, as the debug suffix writes ``Klass.method``."""
-    # Most are plain identifiers: a string method is cheaper than a regex call.
-    return (name.isascii() and name.isidentifier()) or formats.FUNCTION.fullmatch(name) is not None
+_ATTRIBUTES = {ecs: attr for attr, ecs in FIELDS.items()} | {RAW: RAW, END: END, PARSED: PARSED}
+
+
+def _apply(record: LogRecord, fields: dict[str, Any]) -> LogRecord:
+    """Set a record's attributes from the fields :class:`LineParser` made of its lines."""
+    for key, value in fields.items():
+        if key == LABELS:  # added to the labels an earlier filter may have set
+            record.labels = {**(record.labels or {}), **value}
+        else:
+            setattr(record, _ATTRIBUTES[key], value)
+    return record
 
 
 def _set(fields: dict[str, Any], key: str, text: str) -> None:
@@ -354,15 +358,29 @@ class Parse(Filter):
 
     def __init__(self, options: Mapping[str, Any]) -> None:
         super().__init__(options)
-        self._lines = LineParser(options.get("format") or "auto", options.get("year"))
+        self._lines = LineParser("", options.get("format") or "auto", options.get("year"))
+        # The record whose line the parser holds open, and the fields it holds.
+        self._held: tuple[LogRecord, dict[str, Any]] | None = None
 
     def process(self, record: LogRecord) -> LogRecord | None:
-        released: LogRecord | None = self._lines.feed(record, vars(record))
-        return released
+        lines = self._lines
+        lines.path = record.file
+        done = lines.feed(record.raw, record.offset, record.line, record.end)
+        held, pending = self._held, lines.pending
+        if pending is None:
+            self._held = None
+        elif held is None or pending is not held[1]:
+            self._held = (record, pending)  # this line starts a record
+        if done is None:
+            return None  # held open, or joined to the record held
+        if held is not None and done is held[1]:
+            return _apply(held[0], done)
+        return record  # a line no grammar knows, alone
 
     def flush(self) -> Iterable[LogRecord]:
-        pending: LogRecord | None = self._lines.flush()
-        return (pending,) if pending is not None else ()
+        done, held = self._lines.flush(), self._held
+        self._held = None
+        return (_apply(held[0], done),) if done is not None and held is not None else ()
 
     @classmethod
     def fuse(cls, steps: Sequence[Step]) -> Fused | None:
