@@ -7,10 +7,12 @@ import re
 # oslo.log: "<date> <time>.<ms> [<pid>] <LEVEL> <logger> [<context>] <message>".
 # The pid is missing in devstack's console format; the context is "[-]",
 # "[req-<uuid> None]", Kilo's six tokens or today's eight.
+# Only the head: the message is the rest of the line. Possessive quantifiers,
+# as nothing after them could match what they gave back, spare the backtracking.
 OSLO = re.compile(
-    r"(?P<date>\d{4}-\d\d-\d\d)[ T](?P<clock>\d\d:\d\d:\d\d(?:[.,]\d+)?)"
-    r"(?: (?P<pid>\d+))? (?P<level>[A-Z]+) (?P<logger>\S+)"
-    r"(?: \[(?P<ctx>[^\]]*)\])? ?(?P<msg>.*)"
+    r"(?P<date>\d{4}-\d\d-\d\d)[ T](?P<clock>\d\d:\d\d:\d\d(?:[.,]\d++)?)"
+    r"(?: (?P<pid>\d++))? (?P<level>[A-Z]++) (?P<logger>\S++)"
+    r"(?: \[(?P<ctx>[^\]]*+)\])? ?"
 )
 
 # syslog and journald: "Mar 28 12:20:43.570064 host prog[pid]: text"

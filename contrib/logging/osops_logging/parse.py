@@ -82,6 +82,7 @@ class LineParser:
         self._pending: dict[str, Any] | None = None
         self._in_trace = False
         self._contexts: dict[str, dict[str, str]] = {}
+        self._pids = _Numbers()
 
     def feed(self, raw: str, offset: int, line: int, end: int) -> dict[str, Any] | None:
         """Take the next line (``raw``, at byte ``offset``, numbered ``line``, ending at ``end``).
@@ -164,7 +165,8 @@ class LineParser:
         if oslo is not None:
             match = oslo(raw)
             if match is not None:
-                date, clock, pid, level, logger, ctx, msg = match.groups()
+                date, clock, pid, level, logger, ctx = match.groups()
+                msg = raw[match.end() :]
                 timestamp = f"{date}T{clock}"
                 if "," in clock:
                     timestamp = timestamp.replace(",", ".")
@@ -178,7 +180,7 @@ class LineParser:
                     TIMESTAMP: timestamp,
                 }
                 if pid:
-                    fields[PID] = int(pid)
+                    fields[PID] = self._pids[pid]
                 self._fill(fields, level, logger, ctx, msg)
                 return fields
         syslog = self._syslog
@@ -282,12 +284,13 @@ class LineParser:
             if fields.get(LEVEL) == "DEBUG" and message[-1:].isdigit():
                 # "<message> <function> <path>:<line>": found from the right, no regex scan.
                 cut = message.rfind(" ")
-                if cut >= 0 and message[cut + 1 : cut + 2] == "/" and ".py:" in message[cut:]:
+                origin = message[cut + 1 :]
+                if cut >= 0 and origin[:1] == "/" and ".py:" in origin:
                     before = message.rfind(" ", 0, cut)
                     function = message[before + 1 : cut]
                     if (function.isascii() and function.isidentifier()) or _FUNCTION(function):
                         fields[FUNCTION] = function
-                        fields[ORIGIN] = message[cut + 1 :]
+                        fields[ORIGIN] = origin
                         _set(fields, MESSAGE, message[:before].rstrip() if before >= 0 else "")
         trace = fields.get(STACK_TRACE)
         if trace:
@@ -310,6 +313,16 @@ class LineParser:
                 self._year = time.localtime().tm_year
         month, day, clock = text.split()
         return f"{self._year:04d}-{formats.MONTHS[month]:02d}-{int(day):02d}T{clock}"
+
+
+class _Numbers(dict[str, int]):
+    """Digit strings to their ints, remembered: a file holds few pids, on every line."""
+
+    def __missing__(self, text: str) -> int:
+        if len(self) >= _CONTEXT_CACHE:
+            self.clear()
+        number = self[text] = int(text)
+        return number
 
 
 _ATTRIBUTES = {ecs: attr for attr, ecs in FIELDS.items()} | {RAW: RAW, END: END, PARSED: PARSED}
