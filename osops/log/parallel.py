@@ -192,14 +192,21 @@ def _piece(fused: Fused, chain: Chain, path: str, start: int, stop: int, line: i
     except LogError:
         raise
     except Exception as exc:  # a bug in a fused chain must not lose the records
-        LOG.warning(
-            "fused chain failed on %s bytes %d-%d (%s); parsing that part record by record",
-            path,
-            start,
-            stop,
-            type(exc).__name__,
-        )
-        return b"".join(record_by_record(chain, path, start, line, stop))
+        return b"".join(_instead(exc, chain, path, start, stop, line))
+
+
+def _instead(
+    exc: Exception, chain: Chain, path: str, start: int, stop: int, line: int
+) -> Iterator[bytes]:
+    """The piece record by record, after the fused chain failed on it."""
+    LOG.warning(
+        "fused chain failed on %s bytes %d-%d (%s); parsing that part record by record",
+        path,
+        start,
+        stop,
+        type(exc).__name__,
+    )
+    return record_by_record(chain, path, start, line, stop)
 
 
 def _start_worker(fused: Fused, chain: Chain, spool: str) -> None:
@@ -210,21 +217,32 @@ def _start_worker(fused: Fused, chain: Chain, spool: str) -> None:
 def _work(path: str, start: int, stop: int, line: int) -> str | bytes:
     """Serialize one piece into a spool file; its name goes back to the parent.
 
+    Blocks go to the file as they come, so a piece is never whole in memory.
     Should the spool be full (a container's small /dev/shm), the piece itself
     goes back instead, through the pool's pipe.
     """
     assert _WORKER is not None, "pool initializer did not run"
     fused, chain, spool = _WORKER
-    data = _piece(fused, chain, path, start, stop, line)
     name = None
     try:
         with tempfile.NamedTemporaryFile(dir=spool, delete=False) as fh:
             name = fh.name
-            fh.write(data)
+            try:
+                for block in fused.serialize(path, start, stop, line):
+                    fh.write(block)
+            except LogError:
+                raise
+            except OSError:
+                raise  # the spool, most likely: handled below
+            except Exception as exc:  # a bug in a fused chain must not lose the records
+                fh.seek(0)
+                fh.truncate()
+                for block in _instead(exc, chain, path, start, stop, line):
+                    fh.write(block)
     except OSError as exc:
-        LOG.debug("cannot spool a piece of %s (%s); sending it back", path, exc.strerror)
         if name is not None:
             with contextlib.suppress(OSError):
                 os.unlink(name)
-        return data
+        LOG.debug("cannot spool a piece of %s (%s); sending it back", path, exc.strerror)
+        return _piece(fused, chain, path, start, stop, line)
     return name

@@ -47,7 +47,7 @@ class DefaultChain(Fused):
 
     def _parser(self, path: str) -> LineParser:
         options = self.parse_options
-        return LineParser(path, options.get("format") or "auto", options.get("year"))
+        return LineParser(path, options.get("format") or "auto", options.get("year"), False)
 
     def starts_record(self, path: str, line: bytes) -> bool:
         text = redact_bytes(line).decode("utf-8", "replace").rstrip("\r\n")
@@ -123,13 +123,15 @@ def _lines(data: bytes) -> tuple[list[str], list[int]]:
 
 def _finish(fields: dict[str, Any], service: str | None, host: str | None) -> dict[str, Any]:
     """An ECS-keyed field dict as :func:`osops.log.record.ecs` would give it, enriched."""
-    raw = fields.pop(RAW)
-    del fields[END]
+    parsed = fields.pop(PARSED, False)
+    if not parsed:  # a line alone, which carries its raw text and end
+        raw = fields.pop(RAW)
+        del fields[END]
     if service and SERVICE not in fields:  # as Enrich.process: a name from the line wins
         fields[SERVICE] = service
     if host and HOST not in fields:
         fields[HOST] = host
-    if not fields.pop(PARSED, False):
+    if not parsed:
         fields[MESSAGE] = raw
         fields["tags"] = ["unparsed"]
     return fields

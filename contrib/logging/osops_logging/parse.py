@@ -67,15 +67,21 @@ class LineParser:
 
     :meth:`feed` takes the lines one by one and gives back each record once
     it is complete, as a dict keyed by ECS names (``osops.log.record.FIELDS``)
-    plus ``raw`` (every line of the record), ``end`` (the offset just past its
-    last line) and ``parsed``, which the caller pops. It never stores None or
+    plus ``parsed``, and ``raw`` and ``end`` where they are not those of the
+    record's first line: every line of it and the offset just past its last
+    (with ``keep_raw``), or a line no grammar knows. It never stores None or
     an empty string: an absent key is an unset field. The parse filter applies
-    these dicts to its records; the fused chain writes them out as they are.
+    these dicts to its records; the fused chain, which needs no raw text of
+    parsed records, writes them out.
     """
 
-    def __init__(self, path: str, fmt: str = "auto", year: int | None = None) -> None:
+    def __init__(
+        self, path: str, fmt: str = "auto", year: int | None = None, keep_raw: bool = True
+    ) -> None:
         #: The file the lines come from (log.file.path; syslog lines' year).
         self.path = path
+        self._keep_raw = keep_raw
+        self._raw = ""  # every line of the record held
         self._oslo = formats.OSLO.match if fmt in ("auto", "oslo") else None
         self._syslog = formats.SYSLOG.match if fmt in ("auto", "syslog") else None
         self._year = year
@@ -91,21 +97,19 @@ class LineParser:
         line's own record when no grammar knows it and nothing is held, or None
         while a record is held open for lines that may continue it.
         """
-        fields = self._line(raw, offset, line, end)
+        fields = self._line(raw, offset, line)
         pending = self._pending
         if fields is None:
             if pending is None:  # a line no grammar knows, with nothing to join
                 return {RAW: raw, FILE: self.path, OFFSET: offset, LINE: line, END: end}
-            pending[RAW] += "\n" + raw
-            pending[END] = end
+            self._join(pending, raw, end)
             key = STACK_TRACE if self._in_trace else MESSAGE
             text = pending.get(key)
             pending[key] = "\n" + raw if text is None else f"{text}\n{raw}"
             return None
         level = fields.get(LEVEL)
         if pending is not None and level in _CONTINUING and self._continues_trace(pending, fields):
-            pending[RAW] += "\n" + raw
-            pending[END] = end
+            self._join(pending, raw, end)
             text = fields.get(MESSAGE, "")
             trace = pending.get(STACK_TRACE)
             if trace is not None:
@@ -115,6 +119,7 @@ class LineParser:
             self._in_trace = True
             return None
         self._pending = fields
+        self._raw = raw
         # A TRACE line that follows nothing of its pid (interleaved writers) still
         # starts a traceback: its own text is the first line of it.
         self._in_trace = in_trace = level == "TRACE"
@@ -124,6 +129,12 @@ class LineParser:
             return None
         self._finish(pending)
         return pending
+
+    def _join(self, pending: dict[str, Any], raw: str, end: int) -> None:
+        """Count a line into the record held: its raw text and where it ends, if kept."""
+        if self._keep_raw:
+            self._raw = pending[RAW] = f"{self._raw}\n{raw}"
+            pending[END] = end
 
     @property
     def pending(self) -> dict[str, Any] | None:
@@ -144,7 +155,7 @@ class LineParser:
         record, so a file can be cut before any other parsed line and the
         pieces parsed apart give the same records.
         """
-        fields = self._line(raw, 0, 0, 0)
+        fields = self._line(raw, 0, 0)
         return fields is not None and fields.get(LEVEL) not in _CONTINUING
 
     def _continues_trace(self, pending: dict[str, Any], fields: dict[str, Any]) -> bool:
@@ -159,7 +170,7 @@ class LineParser:
             return False
         return self._in_trace or fields.get(MESSAGE, "").startswith(_TRACE_START)
 
-    def _line(self, raw: str, offset: int, line: int, end: int) -> dict[str, Any] | None:
+    def _line(self, raw: str, offset: int, line: int) -> dict[str, Any] | None:
         """One line's fields, or None when no grammar knows it."""
         oslo = self._oslo
         if oslo is not None:
@@ -171,11 +182,9 @@ class LineParser:
                 if "," in clock:
                     timestamp = timestamp.replace(",", ".")
                 fields = {
-                    RAW: raw,
                     FILE: self.path,
                     OFFSET: offset,
                     LINE: line,
-                    END: end,
                     FORMAT: "oslo",
                     TIMESTAMP: timestamp,
                 }
@@ -189,11 +198,9 @@ class LineParser:
             if match is not None:
                 ts, host, prog, pid, msg = match.groups()
                 fields = {
-                    RAW: raw,
                     FILE: self.path,
                     OFFSET: offset,
                     LINE: line,
-                    END: end,
                     FORMAT: "syslog",
                     TIMESTAMP: self._syslog_time(ts),
                     HOST: host,
