@@ -159,12 +159,13 @@ def _cut(fused: Fused, path: str, fh: Any, target: int, total: int) -> int:
 def _count_lines(fh: Any, start: int, stop: int) -> int:
     fh.seek(start)
     count, left = 0, stop - start
+    buffer = bytearray(_READ)  # one buffer, filled again and again
     while left > 0:
-        block = fh.read(min(_READ, left))
-        if not block:
+        size = fh.readinto(buffer)
+        if not size:
             break
-        count += block.count(b"\n")
-        left -= len(block)
+        count += buffer.count(b"\n", 0, min(size, left))
+        left -= size
     return count
 
 
