@@ -27,7 +27,7 @@ from osops.log.redact import Redact, mask, redact_bytes, secret_spans
 from osops_logging.enrich import Enrich
 from osops_logging.parse import END, PARSED, RAW, LineParser, Parse
 
-BLOCK = 1 << 20  # bytes read, redacted and serialized at a time
+BLOCK = 1 << 18  # bytes read, redacted and serialized at a time
 SERVICE, HOST, MESSAGE = FIELDS["service"], FIELDS["host"], FIELDS["message"]
 
 
