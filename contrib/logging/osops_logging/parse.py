@@ -298,7 +298,11 @@ class LineParser:
                     if (function.isascii() and function.isidentifier()) or _FUNCTION(function):
                         fields[FUNCTION] = function
                         fields[ORIGIN] = origin
-                        _set(fields, MESSAGE, message[:before].rstrip() if before >= 0 else "")
+                        body = message[:before].rstrip() if before > 0 else ""
+                        if body:
+                            fields[MESSAGE] = body
+                        else:
+                            del fields[MESSAGE]
         trace = fields.get(STACK_TRACE)
         if trace:
             # The last line that is not blank: after the last newline of the
