@@ -33,7 +33,7 @@ LOG = logging.getLogger(__name__)
 
 #: Bytes of a file per piece: large enough to make a worker's round trip cheap,
 #: small enough to keep every core busy and memory bounded.
-PIECE = 2 << 20
+PIECE = 1 << 20
 _READ = 1 << 20
 
 # The worker processes' chain and spool directory, set by the pool initializer.
