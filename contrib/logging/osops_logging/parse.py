@@ -97,17 +97,35 @@ class LineParser:
         line's own record when no grammar knows it and nothing is held, or None
         while a record is held open for lines that may continue it.
         """
-        fields = self._line(raw, offset, line)
         pending = self._pending
-        if fields is None:
-            if pending is None:  # a line no grammar knows, with nothing to join
-                return {RAW: raw, FILE: self.path, OFFSET: offset, LINE: line, END: end}
-            self._join(pending, raw, end)
-            key = STACK_TRACE if self._in_trace else MESSAGE
-            text = pending.get(key)
-            pending[key] = "\n" + raw if text is None else f"{text}\n{raw}"
-            return None
-        level = fields.get(LEVEL)
+        oslo = self._oslo
+        match = oslo(raw) if oslo is not None else None
+        if match is not None:  # most lines: oslo.log, read here rather than in a call
+            date, clock, pid, level, logger, ctx = match.groups()
+            timestamp = f"{date}T{clock}"
+            if "," in clock:
+                timestamp = timestamp.replace(",", ".")
+            fields = {
+                FILE: self.path,
+                OFFSET: offset,
+                LINE: line,
+                FORMAT: "oslo",
+                TIMESTAMP: timestamp,
+            }
+            if pid:
+                fields[PID] = self._pids[pid]
+            self._fill(fields, level, logger, ctx, raw[match.end() :])
+        else:
+            fields = self._syslog_line(raw, offset, line)
+            if fields is None:
+                if pending is None:  # a line no grammar knows, with nothing to join
+                    return {RAW: raw, FILE: self.path, OFFSET: offset, LINE: line, END: end}
+                self._join(pending, raw, end)
+                key = STACK_TRACE if self._in_trace else MESSAGE
+                text = pending.get(key)
+                pending[key] = "\n" + raw if text is None else f"{text}\n{raw}"
+                return None
+            level = fields.get(LEVEL)
         if pending is not None and level in _CONTINUING and self._continues_trace(pending, fields):
             self._join(pending, raw, end)
             text = fields.get(MESSAGE, "")
@@ -155,7 +173,10 @@ class LineParser:
         record, so a file can be cut before any other parsed line and the
         pieces parsed apart give the same records.
         """
-        fields = self._line(raw, 0, 0)
+        match = self._oslo(raw) if self._oslo is not None else None
+        if match is not None:
+            return match.group("level") not in _CONTINUING
+        fields = self._syslog_line(raw, 0, 0)
         return fields is not None and fields.get(LEVEL) not in _CONTINUING
 
     def _continues_trace(self, pending: dict[str, Any], fields: dict[str, Any]) -> bool:
@@ -170,28 +191,8 @@ class LineParser:
             return False
         return self._in_trace or fields.get(MESSAGE, "").startswith(_TRACE_START)
 
-    def _line(self, raw: str, offset: int, line: int) -> dict[str, Any] | None:
-        """One line's fields, or None when no grammar knows it."""
-        oslo = self._oslo
-        if oslo is not None:
-            match = oslo(raw)
-            if match is not None:
-                date, clock, pid, level, logger, ctx = match.groups()
-                msg = raw[match.end() :]
-                timestamp = f"{date}T{clock}"
-                if "," in clock:
-                    timestamp = timestamp.replace(",", ".")
-                fields = {
-                    FILE: self.path,
-                    OFFSET: offset,
-                    LINE: line,
-                    FORMAT: "oslo",
-                    TIMESTAMP: timestamp,
-                }
-                if pid:
-                    fields[PID] = self._pids[pid]
-                self._fill(fields, level, logger, ctx, msg)
-                return fields
+    def _syslog_line(self, raw: str, offset: int, line: int) -> dict[str, Any] | None:
+        """A syslog or journald line's fields, or None when it is none."""
         syslog = self._syslog
         if syslog is not None:
             match = syslog(raw)
