@@ -100,6 +100,7 @@ class LineParser:
         pending = self._pending
         oslo = self._oslo
         match = oslo(raw) if oslo is not None else None
+        fields: dict[str, Any] | None
         if match is not None:  # most lines: oslo.log, read here rather than in a call
             date, clock, pid, level, logger, ctx = match.groups()
             timestamp = f"{date}T{clock}"
