@@ -3,10 +3,10 @@
 Record by record, the chain builds a :class:`LogRecord` per line and passes it
 through three filters and ``to_dict``; that is most of the cost of
 ``osops log parse``. Fused, a block of lines is redacted at once (the
-redaction patterns never cross a line end), each line becomes a plain dict
-keyed by ECS names that the parse filter's own :class:`LineParser` fills, the
-enrich filter's :meth:`Enrich.names` (worked out once per file) completes,
-and orjson writes. Every field comes from the filters' code; a test holds the
+redaction patterns never cross a line end), the parse filter's own
+:class:`LineParser` makes each record a plain dict keyed by ECS names, the
+enrich filter's :meth:`Enrich.names` (worked out once per file) completes it,
+and orjson writes it. Every field comes from the filters' code; a test holds the
 output equal to the record-by-record chain's, byte for byte, on every bundled
 sample, on fuzzed input and wherever a file is cut.
 """
@@ -27,7 +27,9 @@ from osops.log.redact import Redact, mask, redact_bytes, secret_spans
 from osops_logging.enrich import Enrich
 from osops_logging.parse import END, PARSED, RAW, LineParser, Parse
 
-BLOCK = 1 << 18  # bytes read, redacted and serialized at a time
+# Bytes read, redacted and serialized at a time: small enough that a block's
+# transient memory stays under malloc's trim threshold (no page faults anew).
+BLOCK = 1 << 18
 SERVICE, HOST, MESSAGE = FIELDS["service"], FIELDS["host"], FIELDS["message"]
 
 
