@@ -134,10 +134,11 @@ def pieces(fused: Fused, path: str, size: int = PIECE) -> Iterator[tuple[int, in
     with fh:
         total = os.fstat(fh.fileno()).st_size
         start = line = 0
+        buffer = bytearray(_READ)
         while start < total:
             stop = _cut(fused, path, fh, start + size, total)
             yield start, stop, line
-            line += _count_lines(fh, start, stop)
+            line += _count_lines(fh, start, stop, buffer)
             start = stop
 
 
@@ -156,10 +157,10 @@ def _cut(fused: Fused, path: str, fh: Any, target: int, total: int) -> int:
             return int(position)
 
 
-def _count_lines(fh: Any, start: int, stop: int) -> int:
+def _count_lines(fh: Any, start: int, stop: int, buffer: bytearray) -> int:
+    """The newlines between two offsets, read through ``buffer`` again and again."""
     fh.seek(start)
     count, left = 0, stop - start
-    buffer = bytearray(_READ)  # one buffer, filled again and again
     while left > 0:
         size = fh.readinto(buffer)
         if not size:
@@ -231,19 +232,24 @@ def _work(path: str, start: int, stop: int, line: int) -> str | bytes:
             try:
                 for block in fused.serialize(path, start, stop, line):
                     fh.write(block)
-            except LogError:
-                raise
-            except OSError:
-                raise  # the spool, most likely: handled below
+            except (OSError, LogError):
+                raise  # the spool, most likely, or the log file gone: handled below
             except Exception as exc:  # a bug in a fused chain must not lose the records
                 fh.seek(0)
                 fh.truncate()
                 for block in _instead(exc, chain, path, start, stop, line):
                     fh.write(block)
+    except LogError:
+        _remove(name)
+        raise
     except OSError as exc:
-        if name is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(name)
+        _remove(name)
         LOG.debug("cannot spool a piece of %s (%s); sending it back", path, exc.strerror)
         return _piece(fused, chain, path, start, stop, line)
     return name
+
+
+def _remove(name: str | None) -> None:
+    if name is not None:
+        with contextlib.suppress(OSError):
+            os.unlink(name)

@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_fuzz import HEADS
 
+from osops.exceptions import LogError
 from osops.log import parallel, pipeline
 from osops.log.base import Fused
 from osops.log.redact import Redact
@@ -193,6 +194,21 @@ def test_a_full_spool_sends_the_piece_back(tmp_path: Path) -> None:
     out = io.BytesIO()
     parallel._append(out, piece)
     assert out.getvalue() == piece
+
+
+def test_a_log_file_gone_under_a_worker_is_an_error_and_no_spool_is_left(
+    tmp_path: Path,
+) -> None:
+    chain = pipeline.build_chain(None)
+    fused = chain.fused()
+    assert fused is not None
+    parallel._start_worker(fused, chain, str(tmp_path))
+    try:
+        with pytest.raises(LogError, match=r"gone\.nova-api\.log: No such file"):
+            parallel._work(str(tmp_path / "gone.nova-api.log"), 0, 4096, 0)
+    finally:
+        parallel._WORKER = None
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_bad_jobs_value_is_one_line() -> None:
