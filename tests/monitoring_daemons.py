@@ -150,6 +150,17 @@ ICINGA_CA = "/var/lib/icinga2/certs/ca.crt"
 ICINGA_PID = Path("/run/icinga2/icinga2.pid")
 
 
+def validate_icinga(work: Path) -> subprocess.CompletedProcess[str]:
+    """``icinga2 daemon -C`` over ``work/icinga2.conf``: Icinga's own configuration check."""
+    return subprocess.run(
+        ["icinga2", "daemon", "-C", "-c", str(work / "icinga2.conf")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
 def icinga_config(prefix: str, api_user: tuple[str, str]) -> tuple[Path, Path, int]:
     """A private Icinga 2 configuration the nagios user can read: API on 127.0.0.1, a
     checker, a log, an API user, and ``include_recursive`` of an empty conf.d to fill.
@@ -192,13 +203,7 @@ def icinga(work: Path, port: int, api_user: tuple[str, str]) -> Iterator[str]:
 
     subprocess.run(["chmod", "-R", "a+rX", str(work)], check=True)
     subprocess.run(["chown", "-R", f"{RUN_AS}:{RUN_AS}", str(work / "conf.d")], check=True)
-    check = subprocess.run(
-        ["icinga2", "daemon", "-C", "-c", str(work / "icinga2.conf")],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    check = validate_icinga(work)
     assert check.returncode == 0, check.stdout[-3000:]
     subprocess.run(
         ["/usr/lib/icinga2/prepare-dirs", "/usr/lib/icinga2/icinga2"],

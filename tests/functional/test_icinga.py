@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,7 +11,15 @@ from typing import Any
 import pytest
 import requests
 from monitoring_daemons import ICINGA_CA as CA
-from monitoring_daemons import by_hand, export, icinga_config, mask_numbers, perf_labels, wait_for
+from monitoring_daemons import (
+    by_hand,
+    export,
+    icinga_config,
+    mask_numbers,
+    perf_labels,
+    validate_icinga,
+    wait_for,
+)
 from monitoring_daemons import icinga as icinga_daemon
 
 pytestmark = pytest.mark.integration
@@ -92,13 +99,7 @@ def icinga(
     )
     _write(conf_d / "services.conf", _services({"services": services}))
     with icinga_daemon(work, port, (API_USER, API_PASSWORD)) as api:
-        validate = subprocess.run(
-            ["icinga2", "daemon", "-C", "-c", str(work / "icinga2.conf")],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        validate = validate_icinga(work)
         yield {
             "api": api,
             "osops": monitoring_osops,
