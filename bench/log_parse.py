@@ -6,6 +6,9 @@ lines, request contexts) repeated to at least 300k lines. One run measures:
 - ``osops log parse CORPUS -o /dev/null`` (redact, parse, enrich, JSON lines);
 - pygrok with the old osops-tools-logging Logstash pattern, parse only, in process;
 - ``os-log-merger CORPUS`` to /dev/null;
+- ``osops log parse`` again with the parser's pure-Python source
+  (contrib/logging) instead of the installed build that tools/setup compiles
+  with mypyc, to show what compiling gives;
 
 then peak RSS of ``osops log parse`` at 1x and 4x the corpus (it must not grow).
 The three run in turn, ``--rounds`` times (the machine is shared: other
@@ -47,15 +50,15 @@ def corpus(path: Path, lines: int) -> int:
     return per_copy * copies
 
 
-def run(cmd: list[str]) -> tuple[float, int]:
-    """Wall seconds and peak RSS (KiB) of one command, output discarded."""
+def run(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, int, int]:
+    """Wall seconds, peak RSS (KiB) and minor page faults of one command, output discarded."""
     started = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - started
     if status != 0:
         raise SystemExit(f"{' '.join(cmd)} failed ({status})")
-    return elapsed, usage.ru_maxrss
+    return elapsed, usage.ru_maxrss, usage.ru_minflt
 
 
 def pygrok_seconds(path: Path) -> float:
@@ -68,6 +71,13 @@ def pygrok_seconds(path: Path) -> float:
         for line in fh:
             grok.match(line)
     return time.perf_counter() - started
+
+
+def compiled() -> bool:
+    """Whether the installed parser is the mypyc build (what ``osops`` runs)."""
+    code = "import osops_logging.parse as m; print(m.__file__)"
+    where = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd="/")
+    return not where.stdout.strip().endswith(".py")
 
 
 def main() -> int:
@@ -83,23 +93,30 @@ def main() -> int:
         jobs = ["--jobs", str(args.jobs)] if args.jobs else []
         osops = [str(BIN / "osops"), "log", "parse", str(one), "-o", "/dev/null", *jobs]
         merger = [str(BIN / "os-log-merger"), str(one)]
-        rounds = [(run(osops)[0], pygrok_seconds(one), run(merger)[0]) for _ in range(args.rounds)]
-        osops_s, grok_s, merger_s = (min(times) for times in zip(*rounds, strict=True))
-        _, rss_1x = run(osops)
-        _, rss_4x = run([str(BIN / "osops"), "log", "parse", str(four), "-o", "/dev/null", *jobs])
+        source = {**os.environ, "PYTHONPATH": str(ROOT / "contrib" / "logging")}
+        rounds = [
+            (run(osops)[0], pygrok_seconds(one), run(merger)[0], run(osops, source)[0])
+            for _ in range(args.rounds)
+        ]
+        osops_s, grok_s, merger_s, pure_s = (min(times) for times in zip(*rounds, strict=True))
+        _, rss_1x, faults = run(osops)
+        _, rss_4x, _ = run([*osops[:3], str(four), *osops[4:]])
     rate = lines / osops_s
+    build = "compiled by mypyc" if compiled() else "pure Python, not compiled"
     print(f"corpus: {lines} lines of real OpenStack logs ({len(SAMPLES)} files repeated)")
     print(f"best of {args.rounds} rounds; osops log parse with {args.jobs or 'default'} jobs")
-    print(f"  osops log parse (to JSON lines): {osops_s:6.2f} s  {rate:9,.0f} lines/s")
+    print(f"  osops log parse (to JSON lines): {osops_s:6.2f} s  {rate:9,.0f} lines/s  ({build})")
+    print(f"  the same, parser's Python source: {pure_s:5.2f} s  {lines / pure_s:9,.0f} lines/s")
     print(f"  pygrok, old osops pattern:       {grok_s:6.2f} s  {lines / grok_s:9,.0f} lines/s")
     print(
         f"  os-log-merger:                   {merger_s:6.2f} s  {lines / merger_s:9,.0f} lines/s"
     )
     print(f"ratio osops / pygrok:        {grok_s / osops_s:.2f}x (goal 2x)")
     print(f"ratio osops / os-log-merger: {merger_s / osops_s:.2f}x (goal 3x)")
+    print(f"ratio installed / source:    {pure_s / osops_s:.2f}x")
     print(
         f"peak RSS of osops log parse: {rss_1x / 1024:.0f} MiB at 1x, "
-        f"{rss_4x / 1024:.0f} MiB at 4x"
+        f"{rss_4x / 1024:.0f} MiB at 4x; {faults:,} page faults at 1x"
     )
     return 0
 

@@ -3,26 +3,27 @@
 from __future__ import annotations
 
 import re
+from typing import Final
 
 # oslo.log: "<date> <time>.<ms> [<pid>] <LEVEL> <logger> [<context>] <message>".
 # The pid is missing in devstack's console format; the context is "[-]",
 # "[req-<uuid> None]", Kilo's six tokens or today's eight.
 # Only the head: the message is the rest of the line. Possessive quantifiers,
 # as nothing after them could match what they gave back, spare the backtracking.
-OSLO = re.compile(
+OSLO: Final = re.compile(
     r"(?P<date>\d{4}-\d\d-\d\d)[ T](?P<clock>\d\d:\d\d:\d\d(?:[.,]\d++)?)"
     r"(?: (?P<pid>\d++))? (?P<level>[A-Z]++) (?P<logger>\S++)"
     r"(?: \[(?P<ctx>[^\]]*+)\])? ?"
 )
 
 # syslog and journald: "Mar 28 12:20:43.570064 host prog[pid]: text"
-SYSLOG = re.compile(
+SYSLOG: Final = re.compile(
     r"(?P<ts>[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d(?:\.\d+)?) (?P<host>\S+) "
     r"(?P<prog>[^\s\[:]+)(?:\[(?P<pid>\d+)\])?: (?P<msg>.*)"
 )
 
 # The oslo.log part of a syslog message: the time and pid are syslog's.
-OSLO_IN_SYSLOG = re.compile(
+OSLO_IN_SYSLOG: Final = re.compile(
     r"(?:\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)? \d+ )?"
     r"(?P<level>DEBUG|INFO|WARNING|ERROR|CRITICAL|TRACE|AUDIT) (?P<logger>\S+)"
     r"(?: \[(?P<ctx>[^\]]*)\])? ?(?P<msg>.*)",
@@ -30,21 +31,21 @@ OSLO_IN_SYSLOG = re.compile(
 )
 
 # wsgi access line: 10.0.0.1 "GET /v2.1/servers HTTP/1.1" status: 200 len: 1893 time: 0.24
-ACCESS = re.compile(
+ACCESS: Final = re.compile(
     r"(?P<client>[0-9a-fA-F.:]+|-),? \"(?P<method>[A-Z]+) (?P<path>\S+)(?: HTTP/[\d.]+)?\" "
     r"status: (?P<status>\d{3})\s+len: (?P<len>\d+)(?:\s+microversion: \S+)?"
     r"\s+time: (?P<time>\d+(?:\.\d+)?)"
 )
 
 # DEBUG lines end with "<function> <path>:<line>" (oslo.log logging_debug_format_suffix).
-FUNCTION = re.compile(r"[\w<>.]+")
+FUNCTION: Final = re.compile(r"[\w<>.]+")
 
-INSTANCE = re.compile(r"\[instance: (?P<uuid>[0-9a-f-]{36})\] ?")
+INSTANCE: Final = re.compile(r"\[instance: (?P<uuid>[0-9a-f-]{36})\] ?")
 
 # The last line of a traceback: "module.ErrorType: message" or "ErrorType".
-EXCEPTION = re.compile(r"(?P<type>[A-Za-z_][\w.]*)(?:: ?(?P<msg>.*))?$")
+EXCEPTION: Final = re.compile(r"(?P<type>[A-Za-z_][\w.]*)(?:: ?(?P<msg>.*))?$")
 
-MONTHS = {
+MONTHS: Final = {
     m: i
     for i, m in enumerate(
         ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1

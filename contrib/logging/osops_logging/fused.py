@@ -16,7 +16,7 @@ from __future__ import annotations
 import bisect
 import itertools
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, Final
 
 import orjson
 
@@ -25,12 +25,14 @@ from osops.log.base import Fused, Step
 from osops.log.record import FIELDS
 from osops.log.redact import Redact, mask, redact_bytes, secret_spans
 from osops_logging.enrich import Enrich
-from osops_logging.parse import END, PARSED, RAW, LineParser, Parse
+from osops_logging.parse import END, RAW, LineParser, Parse
 
 # Bytes read, redacted and serialized at a time: small enough that a block's
 # transient memory stays under malloc's trim threshold (no page faults anew).
-BLOCK = 1 << 18
-SERVICE, HOST, MESSAGE = FIELDS["service"], FIELDS["host"], FIELDS["message"]
+BLOCK: Final = 1 << 18
+SERVICE: Final = FIELDS["service"]
+HOST: Final = FIELDS["host"]
+MESSAGE: Final = FIELDS["message"]
 
 
 def fuse(steps: Sequence[Step]) -> DefaultChain | None:
@@ -57,7 +59,6 @@ class DefaultChain(Fused):
 
     def serialize(self, path: str, start: int, stop: int, line: int) -> Iterator[bytes]:
         parser = self._parser(path)
-        feed = parser.feed
         service, host = Enrich(self.enrich_options).names(path)
         dumps = orjson.dumps
         offset, number = start, line
@@ -84,7 +85,7 @@ class DefaultChain(Fused):
                     number += 1
                     # "end" is one past a last line with no newline; it is not written.
                     end = offset + size + 1
-                    done = feed(raw, offset, number, end)
+                    done = parser.feed(raw, offset, number, end)
                     offset = end
                     if done is not None:
                         out.append(dumps(_finish(done, service, host)))
@@ -103,37 +104,53 @@ def _lines(data: bytes) -> tuple[list[str], list[int]]:
     decoded once, and its characters are its bytes.
     """
     spans = secret_spans(data)
-    ascii = data.isascii()
-    lines: list[Any] = data.decode("ascii").split("\n") if ascii else data.split(b"\n")
-    if not lines[-1]:
-        lines.pop()  # data ends with a newline
-    sizes = list(map(len, lines))
-    if spans:  # mask each secret in its line (none spans a line end), the last first
-        starts = list(itertools.accumulate(map((1).__add__, sizes), initial=0))
-        for begin, end in reversed(spans):
-            at = bisect.bisect_right(starts, begin) - 1
-            local = [(begin - starts[at], end - starts[at])]
-            text = lines[at]
-            masked = mask(text.encode() if ascii else text, local)
-            lines[at] = masked.decode() if ascii else masked
-    if not ascii:
-        lines = [text.decode("utf-8", "replace") for text in lines]
+    lines: list[str]
+    if data.isascii():
+        lines = data.decode("ascii").split("\n")
+        if not lines[-1]:
+            lines.pop()  # data ends with a newline
+        sizes = [len(text) for text in lines]
+        for at, local in _secrets_by_line(spans, sizes):
+            lines[at] = mask(lines[at].encode(), local).decode()
+    else:
+        encoded = data.split(b"\n")
+        if not encoded[-1]:
+            encoded.pop()
+        sizes = [len(text) for text in encoded]
+        for at, local in _secrets_by_line(spans, sizes):
+            encoded[at] = mask(encoded[at], local)
+        lines = [text.decode("utf-8", "replace") for text in encoded]
     if b"\r" in data:
         lines = [text.rstrip("\r") for text in lines]
     return lines, sizes
 
 
+def _secrets_by_line(
+    spans: list[tuple[int, int]], sizes: list[int]
+) -> Iterator[tuple[int, list[tuple[int, int]]]]:
+    """Each secret (none spans a line end) as its line's index and its span there.
+
+    The last comes first, so that masking one leaves the spans before it in place.
+    """
+    if spans:
+        starts = list(itertools.accumulate([size + 1 for size in sizes], initial=0))
+        for begin, end in reversed(spans):
+            at = bisect.bisect_right(starts, begin) - 1
+            yield at, [(begin - starts[at], end - starts[at])]
+
+
 def _finish(fields: dict[str, Any], service: str | None, host: str | None) -> dict[str, Any]:
     """An ECS-keyed field dict as :func:`osops.log.record.ecs` would give it, enriched."""
-    parsed = fields.pop(PARSED, False)
-    if not parsed:  # a line alone, which carries its raw text and end
+    # Without keep_raw, only a line no grammar knows carries its raw text (and end).
+    unparsed = RAW in fields
+    if unparsed:
         raw = fields.pop(RAW)
         del fields[END]
     if service and SERVICE not in fields:  # as Enrich.process: a name from the line wins
         fields[SERVICE] = service
     if host and HOST not in fields:
         fields[HOST] = host
-    if not parsed:
+    if unparsed:
         fields[MESSAGE] = raw
         fields["tags"] = ["unparsed"]
     return fields

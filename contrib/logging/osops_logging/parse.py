@@ -5,36 +5,46 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, Final
 
 from osops.log.base import Filter, Fused, Step
 from osops.log.record import FIELDS, LogRecord
 from osops.options import Argument
 from osops_logging import formats
 
-_TRACE_START = "Traceback (most recent call last):"
-_NL_TRACE_START = "\n" + _TRACE_START
+_TRACE_START: Final = "Traceback (most recent call last):"
+_NL_TRACE_START: Final = "\n" + _TRACE_START
 
 # The ECS names the parser writes (osops.log.record.FIELDS), and its working
 # keys, which are no fields: every line of the record, the offset just past
-# its last line, and whether a grammar understood it.
-TIMESTAMP, LEVEL, LOGGER, PID = (FIELDS[a] for a in ("timestamp", "level", "logger", "pid"))
-MESSAGE, HOST, FILE, OFFSET, LINE = (
-    FIELDS[a] for a in ("message", "host", "file", "offset", "line")
-)
-FUNCTION, ORIGIN, FORMAT = FIELDS["function"], FIELDS["origin"], FIELDS["format"]
-ERROR_TYPE, ERROR_MESSAGE, STACK_TRACE = (
-    FIELDS[a] for a in ("error_type", "error_message", "stack_trace")
-)
-INSTANCE_UUID, LABELS = FIELDS["instance_uuid"], "labels"
-RAW, END, PARSED = "raw", "end", "parsed"
-_ACCESS = tuple(
+# its last line, and whether a grammar understood it. Final, so that compiled
+# (contrib/logging/setup.py) they are C constants, not lookups in the module.
+TIMESTAMP: Final = FIELDS["timestamp"]
+LEVEL: Final = FIELDS["level"]
+LOGGER: Final = FIELDS["logger"]
+PID: Final = FIELDS["pid"]
+MESSAGE: Final = FIELDS["message"]
+HOST: Final = FIELDS["host"]
+FILE: Final = FIELDS["file"]
+OFFSET: Final = FIELDS["offset"]
+LINE: Final = FIELDS["line"]
+FUNCTION: Final = FIELDS["function"]
+ORIGIN: Final = FIELDS["origin"]
+FORMAT: Final = FIELDS["format"]
+ERROR_TYPE: Final = FIELDS["error_type"]
+ERROR_MESSAGE: Final = FIELDS["error_message"]
+STACK_TRACE: Final = FIELDS["stack_trace"]
+INSTANCE_UUID: Final = FIELDS["instance_uuid"]
+LABELS: Final = "labels"
+RAW: Final = "raw"
+END: Final = "end"
+_ACCESS: Final = tuple(
     FIELDS[a] for a in ("http_method", "url_path", "http_status", "http_bytes", "duration_ns")
 )
-_CLIENT_IP = FIELDS["client_ip"]
+_CLIENT_IP: Final = FIELDS["client_ip"]
 
-_CONTINUING = frozenset({"TRACE", "ERROR"})
-_KILO_CONTEXT = tuple(
+_CONTINUING: Final = frozenset({"TRACE", "ERROR"})
+_KILO_CONTEXT: Final = tuple(
     FIELDS[a]
     for a in (
         "request_id",
@@ -45,7 +55,7 @@ _KILO_CONTEXT = tuple(
         "project_domain_id",
     )
 )
-_CONTEXT = tuple(
+_CONTEXT: Final = tuple(
     FIELDS[a]
     for a in (
         "global_request_id",
@@ -58,8 +68,7 @@ _CONTEXT = tuple(
         "project_domain_id",
     )
 )
-_CONTEXT_CACHE = 4096
-_FUNCTION = formats.FUNCTION.fullmatch
+_CONTEXT_CACHE: Final = 4096
 
 
 class LineParser:
@@ -67,12 +76,12 @@ class LineParser:
 
     :meth:`feed` takes the lines one by one and gives back each record once
     it is complete, as a dict keyed by ECS names (``osops.log.record.FIELDS``)
-    plus ``parsed``, and ``raw`` and ``end`` where they are not those of the
-    record's first line: every line of it and the offset just past its last
-    (with ``keep_raw``), or a line no grammar knows. It never stores None or
-    an empty string: an absent key is an unset field. The parse filter applies
-    these dicts to its records; the fused chain, which needs no raw text of
-    parsed records, writes them out.
+    plus ``raw`` and ``end`` where they are not those of the record's first
+    line: every line of it and the offset just past its last (with
+    ``keep_raw``), or a line no grammar knows (the one kind of record that is
+    not parsed). It never stores None or an empty string: an absent key is an
+    unset field. The parse filter applies these dicts to its records; the
+    fused chain, which needs no raw text of parsed records, writes them out.
     """
 
     def __init__(
@@ -101,6 +110,13 @@ class LineParser:
         oslo = self._oslo
         match = oslo(raw) if oslo is not None else None
         fields: dict[str, Any] | None
+        # Typed, so that compiled (setup.py) these are str operations, not generic ones.
+        date: str
+        clock: str
+        pid: str | None
+        level: str | None
+        logger: str
+        ctx: str | None
         if match is not None:  # most lines: oslo.log, read here rather than in a call
             date, clock, pid, level, logger, ctx = match.groups()
             timestamp = f"{date}T{clock}"
@@ -215,7 +231,6 @@ class LineParser:
                 if inner is not None:
                     self._fill(fields, *inner.groups())
                 else:
-                    fields[PARSED] = True
                     fields[LOGGER] = prog
                     if msg:
                         fields[MESSAGE] = msg
@@ -225,7 +240,6 @@ class LineParser:
     def _fill(
         self, fields: dict[str, Any], level: str, logger: str, ctx: str | None, msg: str
     ) -> None:
-        fields[PARSED] = True
         fields[LEVEL] = level
         fields[LOGGER] = logger
         if ctx is not None and ctx != "-":
@@ -281,7 +295,8 @@ class LineParser:
         DEBUG messages end in "<function> <path>:<line>", after any continuation
         lines; error.type and error.message come from a traceback's last line.
         """
-        message = fields.get(MESSAGE)
+        message: str | None = fields.get(MESSAGE)
+        trace: str | None
         if message is not None:
             if "\n" in message:
                 at = message.find(_NL_TRACE_START)
@@ -297,7 +312,9 @@ class LineParser:
                 if cut >= 0 and origin[:1] == "/" and ".py:" in origin:
                     before = message.rfind(" ", 0, cut)
                     function = message[before + 1 : cut]
-                    if (function.isascii() and function.isidentifier()) or _FUNCTION(function):
+                    if (
+                        function.isascii() and function.isidentifier()
+                    ) or formats.FUNCTION.fullmatch(function):
                         fields[FUNCTION] = function
                         fields[ORIGIN] = origin
                         body = message[:before].rstrip() if before > 0 else ""
@@ -338,11 +355,12 @@ class _Numbers(dict[str, int]):
         return number
 
 
-_ATTRIBUTES = {ecs: attr for attr, ecs in FIELDS.items()} | {RAW: RAW, END: END, PARSED: PARSED}
+_ATTRIBUTES = {ecs: attr for attr, ecs in FIELDS.items()} | {RAW: RAW, END: END}
 
 
 def _apply(record: LogRecord, fields: dict[str, Any]) -> LogRecord:
-    """Set a record's attributes from the fields :class:`LineParser` made of its lines."""
+    """Set a parsed record's attributes from the fields :class:`LineParser` made of its lines."""
+    record.parsed = True
     for key, value in fields.items():
         if key == LABELS:  # added to the labels an earlier filter may have set
             record.labels = {**(record.labels or {}), **value}
