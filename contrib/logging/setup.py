@@ -7,6 +7,8 @@ extension, which takes about an eighth off the CPU time per line
 (bench/log_parse.py). Compiling needs mypy, a C compiler and the Python
 headers, so it is asked for, not assumed: ``tools/setup`` asks for it, and a
 plain ``pip install`` builds the pure-Python package, which behaves the same.
+The build reads the types of core ``osops``, which must be installed first
+(``pip install --no-build-isolation``, or ``pip wheel`` in that environment).
 """
 
 from __future__ import annotations
