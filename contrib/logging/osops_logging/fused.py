@@ -25,7 +25,8 @@ from osops.log.base import Fused, Step
 from osops.log.record import FIELDS
 from osops.log.redact import Redact, mask, redact_bytes, secret_spans
 from osops_logging.enrich import Enrich
-from osops_logging.parse import END, RAW, LineParser, Parse
+from osops_logging.lines import END, RAW, LineParser
+from osops_logging.parse import Parse
 
 # Bytes read, redacted and serialized at a time: small enough that a block's
 # transient memory stays under malloc's trim threshold (no page faults anew).

@@ -1,6 +1,6 @@
 """The parser compiled by mypyc (contrib/logging/setup.py) writes what its Python source does.
 
-tools/setup compiles osops_logging's formats, parse and fused modules unless
+tools/setup compiles osops_logging's formats, lines and fused modules unless
 ``OSOPS_MYPYC=0``, and every other test then runs the compiled modules. Here
 the pure-Python source, run from contrib/logging in another interpreter, must
 give the same bytes on every bundled sample, fused over small pieces and
@@ -19,7 +19,7 @@ from pathlib import Path
 from helpers import ROOT
 from test_fused import SAMPLE_FILES
 
-MODULES = ("formats", "parse", "fused")
+MODULES = ("formats", "lines", "fused")
 
 # Both ways of writing JSON lines, for every file named on the command line.
 _SERIALIZE = """
@@ -52,8 +52,8 @@ def test_compiled_and_pure_python_parsers_write_the_same_bytes() -> None:
     paths = [str(path) for path in SAMPLE_FILES]
     script = (
         _SERIALIZE
-        + "import osops_logging.parse\n"
-        + "assert osops_logging.parse.__file__.endswith('.py'), osops_logging.parse.__file__\n"
+        + "import osops_logging.lines as lines\n"
+        + "assert lines.__file__.endswith('.py'), lines.__file__\n"
         + "sys.stdout.buffer.write(b''.join(serialize(sys.argv[1:])))\n"
     )
     pure = subprocess.run(

@@ -1,0 +1,365 @@
+"""The parse state machine: oslo.log, wsgi access and syslog lines into fields; tracebacks folded.
+
+The parse filter (:mod:`osops_logging.parse`) and the fused chain
+(:mod:`osops_logging.fused`) both run it. It is compiled by mypyc where
+``OSOPS_MYPYC=1`` (contrib/logging/setup.py).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any, Final
+
+from osops.log.record import FIELDS
+from osops_logging import formats
+
+_TRACE_START: Final = "Traceback (most recent call last):"
+_NL_TRACE_START: Final = "\n" + _TRACE_START
+
+# The ECS names the parser writes (osops.log.record.FIELDS), and its working
+# keys, which are no fields: every line of the record and the offset just past
+# its last line. Final, so that compiled they are C constants, not lookups in
+# the module.
+TIMESTAMP: Final = FIELDS["timestamp"]
+LEVEL: Final = FIELDS["level"]
+LOGGER: Final = FIELDS["logger"]
+PID: Final = FIELDS["pid"]
+MESSAGE: Final = FIELDS["message"]
+HOST: Final = FIELDS["host"]
+FILE: Final = FIELDS["file"]
+OFFSET: Final = FIELDS["offset"]
+LINE: Final = FIELDS["line"]
+FUNCTION: Final = FIELDS["function"]
+ORIGIN: Final = FIELDS["origin"]
+FORMAT: Final = FIELDS["format"]
+ERROR_TYPE: Final = FIELDS["error_type"]
+ERROR_MESSAGE: Final = FIELDS["error_message"]
+STACK_TRACE: Final = FIELDS["stack_trace"]
+INSTANCE_UUID: Final = FIELDS["instance_uuid"]
+LABELS: Final = "labels"
+RAW: Final = "raw"
+END: Final = "end"
+_ACCESS: Final = tuple(
+    FIELDS[a] for a in ("http_method", "url_path", "http_status", "http_bytes", "duration_ns")
+)
+_CLIENT_IP: Final = FIELDS["client_ip"]
+
+_CONTINUING: Final = frozenset({"TRACE", "ERROR"})
+_KILO_CONTEXT: Final = tuple(
+    FIELDS[a]
+    for a in (
+        "request_id",
+        "user_id",
+        "project_id",
+        "domain_id",
+        "user_domain_id",
+        "project_domain_id",
+    )
+)
+_CONTEXT: Final = tuple(
+    FIELDS[a]
+    for a in (
+        "global_request_id",
+        "request_id",
+        "user_id",
+        "project_id",
+        "domain_id",
+        "system_scope",
+        "user_domain_id",
+        "project_domain_id",
+    )
+)
+_CONTEXT_CACHE: Final = 4096
+
+
+class LineParser:
+    """The parse state machine over one file's lines.
+
+    :meth:`feed` takes the lines one by one and gives back each record once
+    it is complete, as a dict keyed by ECS names (``osops.log.record.FIELDS``)
+    plus ``raw`` and ``end`` where they are not those of the record's first
+    line: every line of it and the offset just past its last (with
+    ``keep_raw``), or a line no grammar knows (the one kind of record that is
+    not parsed). It never stores None or an empty string: an absent key is an
+    unset field. The parse filter applies these dicts to its records; the
+    fused chain, which needs no raw text of parsed records, writes them out.
+    """
+
+    def __init__(
+        self, path: str, fmt: str = "auto", year: int | None = None, keep_raw: bool = True
+    ) -> None:
+        #: The file the lines come from (log.file.path; syslog lines' year).
+        self.path = path
+        self._keep_raw = keep_raw
+        self._raw = ""  # every line of the record held
+        self._oslo = formats.OSLO.match if fmt in ("auto", "oslo") else None
+        self._syslog = formats.SYSLOG.match if fmt in ("auto", "syslog") else None
+        self._year = year
+        self._pending: dict[str, Any] | None = None
+        self._in_trace = False
+        self._contexts: dict[str, dict[str, str]] = {}
+        self._pids = _Numbers()
+
+    def feed(self, raw: str, offset: int, line: int, end: int) -> dict[str, Any] | None:
+        """Take the next line (``raw``, at byte ``offset``, numbered ``line``, ending at ``end``).
+
+        Returns the record this line completes (the one held before it), the
+        line's own record when no grammar knows it and nothing is held, or None
+        while a record is held open for lines that may continue it.
+        """
+        pending = self._pending
+        oslo = self._oslo
+        match = oslo(raw) if oslo is not None else None
+        fields: dict[str, Any] | None
+        # Typed, so that compiled (setup.py) these are str operations, not generic ones.
+        date: str
+        clock: str
+        pid: str | None
+        level: str | None
+        logger: str
+        ctx: str | None
+        if match is not None:  # most lines: oslo.log, read here rather than in a call
+            date, clock, pid, level, logger, ctx = match.groups()
+            timestamp = f"{date}T{clock}"
+            if "," in clock:
+                timestamp = timestamp.replace(",", ".")
+            fields = {
+                FILE: self.path,
+                OFFSET: offset,
+                LINE: line,
+                FORMAT: "oslo",
+                TIMESTAMP: timestamp,
+            }
+            if pid:
+                fields[PID] = self._pids[pid]
+            self._fill(fields, level, logger, ctx, raw[match.end() :])
+        else:
+            fields = self._syslog_line(raw, offset, line)
+            if fields is None:
+                if pending is None:  # a line no grammar knows, with nothing to join
+                    return {RAW: raw, FILE: self.path, OFFSET: offset, LINE: line, END: end}
+                self._join(pending, raw, end)
+                key = STACK_TRACE if self._in_trace else MESSAGE
+                text = pending.get(key)
+                pending[key] = "\n" + raw if text is None else f"{text}\n{raw}"
+                return None
+            level = fields.get(LEVEL)
+        if pending is not None and level in _CONTINUING and self._continues_trace(pending, fields):
+            self._join(pending, raw, end)
+            text = fields.get(MESSAGE, "")
+            trace = pending.get(STACK_TRACE)
+            if trace is not None:
+                pending[STACK_TRACE] = f"{trace}\n{text}"
+            elif text:
+                pending[STACK_TRACE] = text
+            self._in_trace = True
+            return None
+        self._pending = fields
+        self._raw = raw
+        # A TRACE line that follows nothing of its pid (interleaved writers) still
+        # starts a traceback: its own text is the first line of it.
+        self._in_trace = in_trace = level == "TRACE"
+        if in_trace and MESSAGE in fields:
+            fields[STACK_TRACE] = fields[MESSAGE]
+        if pending is None:
+            return None
+        self._finish(pending)
+        return pending
+
+    def _join(self, pending: dict[str, Any], raw: str, end: int) -> None:
+        """Count a line into the record held: its raw text and where it ends, if kept."""
+        if self._keep_raw:
+            self._raw = pending[RAW] = f"{self._raw}\n{raw}"
+            pending[END] = end
+
+    @property
+    def pending(self) -> dict[str, Any] | None:
+        """The fields of the record held open, if any."""
+        return self._pending
+
+    def flush(self) -> dict[str, Any] | None:
+        """The record still held at the end of the file, complete; None if none."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            self._finish(pending)
+        return pending
+
+    def starts_record(self, raw: str) -> bool:
+        """Whether this line begins a record whatever came before it.
+
+        Only unparsed lines and TRACE or ERROR lines can continue an earlier
+        record, so a file can be cut before any other parsed line and the
+        pieces parsed apart give the same records.
+        """
+        match = self._oslo(raw) if self._oslo is not None else None
+        if match is not None:
+            return match.group("level") not in _CONTINUING
+        fields = self._syslog_line(raw, 0, 0)
+        return fields is not None and fields.get(LEVEL) not in _CONTINUING
+
+    def _continues_trace(self, pending: dict[str, Any], fields: dict[str, Any]) -> bool:
+        if fields.get(PID) != pending.get(PID) or fields[LOGGER] != pending.get(LOGGER):
+            return False
+        if fields[LEVEL] == "TRACE":  # Kilo: one "<ts> <pid> TRACE <logger>" line each
+            return True
+        if pending.get(LEVEL) not in ("ERROR", "CRITICAL"):
+            return False
+        # Today's oslo.log repeats the whole prefix at ERROR on every line.
+        if fields[FORMAT] == "oslo" and fields[TIMESTAMP] != pending.get(TIMESTAMP):
+            return False
+        return self._in_trace or fields.get(MESSAGE, "").startswith(_TRACE_START)
+
+    def _syslog_line(self, raw: str, offset: int, line: int) -> dict[str, Any] | None:
+        """A syslog or journald line's fields, or None when it is none."""
+        syslog = self._syslog
+        if syslog is not None:
+            match = syslog(raw)
+            if match is not None:
+                ts, host, prog, pid, msg = match.groups()
+                fields = {
+                    FILE: self.path,
+                    OFFSET: offset,
+                    LINE: line,
+                    FORMAT: "syslog",
+                    TIMESTAMP: self._syslog_time(ts),
+                    HOST: host,
+                }
+                if pid:
+                    fields[PID] = int(pid)
+                fields[LABELS] = {"program": prog}
+                msg = msg.replace("#012", "\n")
+                inner = formats.OSLO_IN_SYSLOG.match(msg)
+                if inner is not None:
+                    self._fill(fields, *inner.groups())
+                else:
+                    fields[LOGGER] = prog
+                    if msg:
+                        fields[MESSAGE] = msg
+                return fields
+        return None
+
+    def _fill(
+        self, fields: dict[str, Any], level: str, logger: str, ctx: str | None, msg: str
+    ) -> None:
+        fields[LEVEL] = level
+        fields[LOGGER] = logger
+        if ctx is not None and ctx != "-":
+            context = self._contexts.get(ctx)
+            if context is not None:
+                fields.update(context)
+            elif ctx.startswith("instance: "):
+                msg = f"[{ctx}] {msg}"  # Kilo TRACE lines have no context, only the instance
+            else:
+                if len(self._contexts) >= _CONTEXT_CACHE:
+                    self._contexts.clear()
+                context = self._contexts[ctx] = self._context(ctx)
+                fields.update(context)
+        if msg.startswith("[instance: "):
+            match = formats.INSTANCE.match(msg)
+            if match is not None:
+                fields[INSTANCE_UUID] = match.group("uuid")
+                msg = msg[match.end() :]
+        if '" status: ' in msg:
+            match = formats.ACCESS.search(msg)
+            if match is not None:
+                client, method, path, status, length, seconds = match.groups()
+                if client != "-":
+                    fields[_CLIENT_IP] = client
+                values = (method, path, int(status), int(length), round(float(seconds) * 1e9))
+                fields.update(zip(_ACCESS, values, strict=True))
+        msg = msg.rstrip()
+        if msg:
+            fields[MESSAGE] = msg
+
+    @staticmethod
+    def _context(text: str) -> dict[str, str]:
+        """Fields of an oslo.log request context, whichever release wrote it.
+
+        ``-``, ``None`` and empty tokens mean "not set".
+        """
+        tokens = text.split()
+        if not tokens or tokens == ["-"]:
+            return {}
+        if tokens[0].startswith("req-") and not (len(tokens) > 1 and tokens[1].startswith("req-")):
+            names = _KILO_CONTEXT  # Kilo to Rocky: request user tenant [domain ...]
+        else:
+            names = _CONTEXT  # oslo.log 2022+: global_request_id request_id user ...
+        return {
+            name: token
+            for name, token in zip(names, tokens, strict=False)
+            if token not in ("-", "None", "")
+        }
+
+    def _finish(self, fields: dict[str, Any]) -> None:
+        """Complete a record once every line of it is known.
+
+        DEBUG messages end in "<function> <path>:<line>", after any continuation
+        lines; error.type and error.message come from a traceback's last line.
+        """
+        message: str | None = fields.get(MESSAGE)
+        trace: str | None
+        if message is not None:
+            if "\n" in message:
+                at = message.find(_NL_TRACE_START)
+                if at >= 0:  # a traceback inside the message (syslog "#012", Python 2 prints)
+                    trace = fields.get(STACK_TRACE)
+                    fields[STACK_TRACE] = message[at + 1 :] + ("\n" + trace if trace else "")
+                    message = message[:at]
+                    _set(fields, MESSAGE, message)
+            if fields.get(LEVEL) == "DEBUG" and message[-1:].isdigit():
+                # "<message> <function> <path>:<line>": found from the right, no regex scan.
+                cut = message.rfind(" ")
+                origin = message[cut + 1 :]
+                if cut >= 0 and origin[:1] == "/" and ".py:" in origin:
+                    before = message.rfind(" ", 0, cut)
+                    function = message[before + 1 : cut]
+                    if (
+                        function.isascii() and function.isidentifier()
+                    ) or formats.FUNCTION.fullmatch(function):
+                        fields[FUNCTION] = function
+                        fields[ORIGIN] = origin
+                        body = message[:before].rstrip() if before > 0 else ""
+                        if body:
+                            fields[MESSAGE] = body
+                        else:
+                            del fields[MESSAGE]
+        trace = fields.get(STACK_TRACE)
+        if trace:
+            # The last line that is not blank: after the last newline of the
+            # stripped trace (and after any other line break, as splitlines has them).
+            trace = trace.rstrip()
+            lines = trace[trace.rfind("\n") + 1 :].splitlines()
+            text = lines[-1].strip() if lines else ""
+            match = formats.EXCEPTION.match(text)
+            if match is not None and not text.startswith(("File ", "Traceback")):
+                fields[ERROR_TYPE] = match.group("type")
+                if match.group("msg"):
+                    fields[ERROR_MESSAGE] = match.group("msg")
+
+    def _syslog_time(self, text: str) -> str:
+        if self._year is None:
+            try:
+                self._year = time.localtime(os.stat(self.path).st_mtime).tm_year
+            except OSError:
+                self._year = time.localtime().tm_year
+        month, day, clock = text.split()
+        return f"{self._year:04d}-{formats.MONTHS[month]:02d}-{int(day):02d}T{clock}"
+
+
+class _Numbers(dict[str, int]):
+    """Digit strings to their ints, remembered: a file holds few pids, on every line."""
+
+    def __missing__(self, text: str) -> int:
+        if len(self) >= _CONTEXT_CACHE:
+            self.clear()
+        number = self[text] = int(text)
+        return number
+
+
+def _set(fields: dict[str, Any], key: str, text: str) -> None:
+    """Store a text field; an empty one is unset."""
+    if text:
+        fields[key] = text
+    else:
+        fields.pop(key, None)
