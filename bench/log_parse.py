@@ -16,7 +16,7 @@ tenants steal cycles in bursts), and each is judged by its best round.
 ``osops log parse`` uses the CPUs it may run on; ``--jobs 1`` shows one
 process alone.
 
-    .venv/bin/python bench/log_parse.py [--lines 300000] [--rounds 3] [--jobs N]
+    .venv/bin/python bench/log_parse.py [--lines 300000] [--rounds 5] [--jobs N]
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ def pygrok_seconds(path: Path) -> float:
 
 def compiled() -> bool:
     """Whether the installed parser is the mypyc build (what ``osops`` runs)."""
-    code = "import osops_logging.parse as m; print(m.__file__)"
+    code = "import osops_logging.lines as m; print(m.__file__)"
     where = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd="/")
     return not where.stdout.strip().endswith(".py")
 
@@ -83,7 +83,7 @@ def compiled() -> bool:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, default=300_000)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--jobs", type=int, help="osops log parse --jobs (default: its own)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(dir="/var/tmp") as tmp:
