@@ -315,6 +315,9 @@ def keystone(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
     conf = where / "keystone.conf"
     conf.write_text(
         "[DEFAULT]\nuse_stderr = true\n"
+        # bcrypt's fewest rounds: each check authenticates, and a busy test
+        # host must not spend a check's timeout hashing the password.
+        "[identity]\npassword_hash_rounds = 4\n"
         f"[database]\nconnection = sqlite:///{where}/keystone.db\n"
         "[token]\nprovider = fernet\n"
         f"[fernet_tokens]\nkey_repository = {where}/fernet-keys\n"

@@ -10,6 +10,7 @@ record by record.
 from __future__ import annotations
 
 import importlib
+import importlib.metadata
 import os
 import subprocess
 import sys
@@ -46,6 +47,15 @@ def test_parser_modules_are_compiled_unless_asked_not_to() -> None:
     # would only be slower, so say it here.
     wanted = os.environ.get("OSOPS_MYPYC", "1") == "1"
     assert {name: _compiled(name) for name in MODULES} == dict.fromkeys(MODULES, wanted)
+
+
+def test_the_installed_build_holds_only_its_package() -> None:
+    # Compiled, the package's modules share one library, named after it.
+    top = {path.parts[0] for path in importlib.metadata.files("osops-logging") or ()}
+    top = {name for name in top if not name.endswith(".dist-info")}
+    runtime = {f"osops_logging__mypyc{suffix}" for suffix in EXTENSION_SUFFIXES}
+    assert top - runtime == {"osops_logging"}
+    assert bool(top & runtime) == (os.environ.get("OSOPS_MYPYC", "1") == "1")
 
 
 def test_compiled_and_pure_python_parsers_write_the_same_bytes() -> None:
