@@ -7,13 +7,14 @@ from typing import Final
 
 # oslo.log: "<date> <time>.<ms> [<pid>] <LEVEL> <logger> [<context>] <message>".
 # The pid is missing in devstack's console format; the context is "[-]",
-# "[req-<uuid> None]", Kilo's six tokens or today's eight.
+# "[req-<uuid> None]", Kilo's six tokens, Pike's seven or today's eight; never a
+# quoted list (oslo.messaging's remote traceback on a traceback line of its own).
 # Only the head: the message is the rest of the line. Possessive quantifiers,
 # as nothing after them could match what they gave back, spare the backtracking.
 OSLO: Final = re.compile(
     r"(?P<date>\d{4}-\d\d-\d\d)[ T](?P<clock>\d\d:\d\d:\d\d(?:[.,]\d++)?)"
     r"(?: (?P<pid>\d++))? (?P<level>[A-Z]++) (?P<logger>\S++)"
-    r"(?: \[(?P<ctx>[^\]]*+)\])? ?"
+    r"(?: \[(?P<ctx>(?!u?['\"])[^\]]*+)\])? ?"
 )
 
 # syslog and journald: "Mar 28 12:20:43.570064 host prog[pid]: text"
@@ -26,7 +27,7 @@ SYSLOG: Final = re.compile(
 OSLO_IN_SYSLOG: Final = re.compile(
     r"(?:\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)? \d+ )?"
     r"(?P<level>DEBUG|INFO|WARNING|ERROR|CRITICAL|TRACE|AUDIT) (?P<logger>\S+)"
-    r"(?: \[(?P<ctx>[^\]]*)\])? ?(?P<msg>.*)",
+    r"(?: \[(?P<ctx>(?!u?['\"])[^\]]*)\])? ?(?P<msg>.*)",
     re.DOTALL,  # journald and rsyslog turn a traceback's newlines into "#012"
 )
 

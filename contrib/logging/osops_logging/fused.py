@@ -94,8 +94,7 @@ class DefaultChain(Fused):
                 if out:
                     out.append(b"")
                     yield b"\n".join(out)
-        done = parser.flush()
-        if done is not None:
+        for done in parser.flush():
             yield dumps(_finish(done, service, host)) + b"\n"
 
 

@@ -16,6 +16,8 @@ from osops_logging import formats
 
 _TRACE_START: Final = "Traceback (most recent call last):"
 _NL_TRACE_START: Final = "\n" + _TRACE_START
+# The remote traceback of oslo.messaging's RemoteError, a list repr (Python 2 or 3).
+_REMOTE_TRACE: Final = ("[u'Traceback", "['Traceback", '[u"Traceback', '["Traceback')
 
 # The ECS names the parser writes (osops.log.record.FIELDS), and its working
 # keys, which are no fields: every line of the record and the offset just past
@@ -57,6 +59,19 @@ _KILO_CONTEXT: Final = tuple(
         "project_domain_id",
     )
 )
+# Pike to Queens: the global request id first, no system scope yet.
+_PIKE_CONTEXT: Final = tuple(
+    FIELDS[a]
+    for a in (
+        "global_request_id",
+        "request_id",
+        "user_id",
+        "project_id",
+        "domain_id",
+        "user_domain_id",
+        "project_domain_id",
+    )
+)
 _CONTEXT: Final = tuple(
     FIELDS[a]
     for a in (
@@ -73,6 +88,19 @@ _CONTEXT: Final = tuple(
 _CONTEXT_CACHE: Final = 4096
 
 
+class _Held:
+    """A record not yet given back: its fields, its lines so far, whether it is open."""
+
+    def __init__(self, fields: dict[str, Any], raw: str, in_trace: bool) -> None:
+        self.fields = fields
+        #: Every line of the record so far (with keep_raw).
+        self.raw = raw
+        #: Its lines are a traceback's: lines with no head of their own join that.
+        self.in_trace = in_trace
+        #: Lines may still join it; closed, it is complete and waits its turn.
+        self.open = True
+
+
 class LineParser:
     """The parse state machine over one file's lines.
 
@@ -84,6 +112,13 @@ class LineParser:
     not parsed). It never stores None or an empty string: an absent key is an
     unset field. The parse filter applies these dicts to its records; the
     fused chain, which needs no raw text of parsed records, writes them out.
+
+    Workers of one service share its log file (and greenthreads of one worker
+    its loggers), so the tracebacks of two pids or loggers can interleave line
+    by line: a record is held open per pid and logger while ERROR or TRACE
+    lines may continue it, and any other parsed line closes them all.
+    Records come back in the order of their first lines, one per line fed
+    (the rest by :meth:`flush`).
     """
 
     def __init__(
@@ -92,23 +127,23 @@ class LineParser:
         #: The file the lines come from (log.file.path; syslog lines' year).
         self.path = path
         self._keep_raw = keep_raw
-        self._raw = ""  # every line of the record held
         self._oslo = formats.OSLO.match if fmt in ("auto", "oslo") else None
         self._syslog = formats.SYSLOG.match if fmt in ("auto", "syslog") else None
         self._year = year
-        self._pending: dict[str, Any] | None = None
-        self._in_trace = False
+        # Records not yet given back, by first line; the last one is always open.
+        self._held: list[_Held] = []
+        # The open records by pid and logger: those a TRACE or ERROR line may continue.
+        self._open: dict[tuple[int, str], _Held] = {}
         self._contexts: dict[str, dict[str, str]] = {}
         self._pids = _Numbers()
 
     def feed(self, raw: str, offset: int, line: int, end: int) -> dict[str, Any] | None:
         """Take the next line (``raw``, at byte ``offset``, numbered ``line``, ending at ``end``).
 
-        Returns the record this line completes (the one held before it), the
-        line's own record when no grammar knows it and nothing is held, or None
-        while a record is held open for lines that may continue it.
+        Returns the oldest record held once it is complete (this line may
+        complete it), the line's own record when no grammar knows it and
+        nothing is held, or None while the oldest record may still go on.
         """
-        pending = self._pending
         oslo = self._oslo
         match = oslo(raw) if oslo is not None else None
         fields: dict[str, Any] | None
@@ -137,60 +172,95 @@ class LineParser:
         else:
             fields = self._syslog_line(raw, offset, line)
             if fields is None:
-                if pending is None:  # a line no grammar knows, with nothing to join
+                if not self._held:  # a line no grammar knows, with nothing to join
                     return {RAW: raw, FILE: self.path, OFFSET: offset, LINE: line, END: end}
-                self._join(pending, raw, end)
-                key = STACK_TRACE if self._in_trace else MESSAGE
+                last = self._held[-1]
+                self._join(last, raw, end)
+                pending = last.fields
+                key = STACK_TRACE if last.in_trace else MESSAGE
                 text = pending.get(key)
                 pending[key] = "\n" + raw if text is None else f"{text}\n{raw}"
-                return None
+                return self._release()
             level = fields.get(LEVEL)
-        if pending is not None and level in _CONTINUING and self._continues_trace(pending, fields):
-            self._join(pending, raw, end)
-            text = fields.get(MESSAGE, "")
-            trace = pending.get(STACK_TRACE)
-            if trace is not None:
-                pending[STACK_TRACE] = f"{trace}\n{text}"
-            elif text:
-                pending[STACK_TRACE] = text
-            self._in_trace = True
-            return None
-        self._pending = fields
-        self._raw = raw
+        writer = (fields.get(PID, -1), fields[LOGGER])
+        if level in _CONTINUING:
+            held = self._open.get(writer)
+            if held is not None:
+                if self._continues_trace(held, fields):
+                    self._join(held, raw, end)
+                    pending = held.fields
+                    text = fields.get(MESSAGE, "")
+                    trace = pending.get(STACK_TRACE)
+                    if trace is not None:
+                        pending[STACK_TRACE] = f"{trace}\n{text}"
+                    elif text:
+                        pending[STACK_TRACE] = text
+                    held.in_trace = True
+                    return self._release()
+                self._close(held)
+        else:
+            for held in self._open.values():
+                self._close(held)
+            self._open.clear()
         # A TRACE line that follows nothing of its pid (interleaved writers) still
         # starts a traceback: its own text is the first line of it.
-        self._in_trace = in_trace = level == "TRACE"
+        in_trace = level == "TRACE"
         if in_trace and MESSAGE in fields:
             fields[STACK_TRACE] = fields[MESSAGE]
-        if pending is None:
-            return None
-        self._finish(pending)
-        return pending
+        self._open[writer] = started = _Held(fields, raw, in_trace)
+        self._held.append(started)
+        return self._release()
 
-    def _join(self, pending: dict[str, Any], raw: str, end: int) -> None:
-        """Count a line into the record held: its raw text and where it ends, if kept."""
+    def _join(self, held: _Held, raw: str, end: int) -> None:
+        """Count a line into a record held: its raw text and where it ends, if kept."""
         if self._keep_raw:
-            self._raw = pending[RAW] = f"{self._raw}\n{raw}"
-            pending[END] = end
+            held.raw = held.fields[RAW] = f"{held.raw}\n{raw}"
+            held.fields[END] = end
+
+    def _close(self, held: _Held) -> None:
+        """No more lines join this record: complete it."""
+        held.open = False
+        self._finish(held.fields)
+
+    def _release(self) -> dict[str, Any] | None:
+        """The oldest record held, if it is complete; None if it is not (or none is held).
+
+        Its end goes no further than the first line of the next record held:
+        shipping resumes there, and interleaved records may not have reached
+        the sink yet.
+        """
+        held = self._held
+        if not held or held[0].open:
+            return None
+        fields = held.pop(0).fields
+        if held and END in fields:
+            after: int = held[0].fields[OFFSET]
+            if fields[END] > after:
+                fields[END] = after
+        return fields
 
     @property
-    def pending(self) -> dict[str, Any] | None:
-        """The fields of the record held open, if any."""
-        return self._pending
+    def latest(self) -> dict[str, Any] | None:
+        """The fields of the record the last line started or joined, if one is held."""
+        return self._held[-1].fields if self._held else None
 
-    def flush(self) -> dict[str, Any] | None:
-        """The record still held at the end of the file, complete; None if none."""
-        pending, self._pending = self._pending, None
-        if pending is not None:
-            self._finish(pending)
-        return pending
+    def flush(self) -> list[dict[str, Any]]:
+        """Every record still held at the end of the file, complete, in order."""
+        for held in self._open.values():
+            self._close(held)
+        self._open.clear()
+        done = []
+        while (fields := self._release()) is not None:
+            done.append(fields)
+        return done
 
     def starts_record(self, raw: str) -> bool:
         """Whether this line begins a record whatever came before it.
 
         Only unparsed lines and TRACE or ERROR lines can continue an earlier
-        record, so a file can be cut before any other parsed line and the
-        pieces parsed apart give the same records.
+        record, and any other parsed line closes every record held open, so
+        a file can be cut before such a line and the pieces parsed apart give
+        the same records.
         """
         match = self._oslo(raw) if self._oslo is not None else None
         if match is not None:
@@ -198,9 +268,9 @@ class LineParser:
         fields = self._syslog_line(raw, 0, 0)
         return fields is not None and fields.get(LEVEL) not in _CONTINUING
 
-    def _continues_trace(self, pending: dict[str, Any], fields: dict[str, Any]) -> bool:
-        if fields.get(PID) != pending.get(PID) or fields[LOGGER] != pending.get(LOGGER):
-            return False
+    def _continues_trace(self, held: _Held, fields: dict[str, Any]) -> bool:
+        """Whether a TRACE or ERROR line continues the open record of its pid and logger."""
+        pending = held.fields
         if fields[LEVEL] == "TRACE":  # Kilo: one "<ts> <pid> TRACE <logger>" line each
             return True
         if pending.get(LEVEL) not in ("ERROR", "CRITICAL"):
@@ -208,7 +278,7 @@ class LineParser:
         # Today's oslo.log repeats the whole prefix at ERROR on every line.
         if fields[FORMAT] == "oslo" and fields[TIMESTAMP] != pending.get(TIMESTAMP):
             return False
-        return self._in_trace or fields.get(MESSAGE, "").startswith(_TRACE_START)
+        return held.in_trace or fields.get(MESSAGE, "").startswith(_TRACE_START)
 
     def _syslog_line(self, raw: str, offset: int, line: int) -> dict[str, Any] | None:
         """A syslog or journald line's fields, or None when it is none."""
@@ -282,9 +352,11 @@ class LineParser:
         if not tokens or tokens == ["-"]:
             return {}
         if tokens[0].startswith("req-") and not (len(tokens) > 1 and tokens[1].startswith("req-")):
-            names = _KILO_CONTEXT  # Kilo to Rocky: request user tenant [domain ...]
+            names = _KILO_CONTEXT  # Kilo to Ocata: request user tenant [domain ...]
+        elif len(tokens) == len(_PIKE_CONTEXT):
+            names = _PIKE_CONTEXT  # Pike to Queens: global_request_id request_id, no scope
         else:
-            names = _CONTEXT  # oslo.log 2022+: global_request_id request_id user ...
+            names = _CONTEXT  # Rocky on: global_request_id request_id user ... system_scope
         return {
             name: token
             for name, token in zip(names, tokens, strict=False)
@@ -329,8 +401,11 @@ class LineParser:
             # The last line that is not blank: after the last newline of the
             # stripped trace (and after any other line break, as splitlines has them).
             trace = trace.rstrip()
-            lines = trace[trace.rfind("\n") + 1 :].splitlines()
-            text = lines[-1].strip() if lines else ""
+            text = _last_line(trace)
+            if text.startswith(_REMOTE_TRACE):
+                # oslo.messaging's RemoteError: its text ends in the remote side's
+                # traceback as a list, on a line of its own after the exception's.
+                text = _last_line(trace[: trace.rfind("\n")].rstrip())
             match = formats.EXCEPTION.match(text)
             if match is not None and not text.startswith(("File ", "Traceback")):
                 fields[ERROR_TYPE] = match.group("type")
@@ -355,6 +430,12 @@ class _Numbers(dict[str, int]):
             self.clear()
         number = self[text] = int(text)
         return number
+
+
+def _last_line(trace: str) -> str:
+    """The last line of a stripped traceback (after any line break splitlines knows)."""
+    lines = trace[trace.rfind("\n") + 1 :].splitlines()
+    return lines[-1].strip() if lines else ""
 
 
 def _set(fields: dict[str, Any], key: str, text: str) -> None:

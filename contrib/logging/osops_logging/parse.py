@@ -50,28 +50,25 @@ class Parse(Filter):
     def __init__(self, options: Mapping[str, Any]) -> None:
         super().__init__(options)
         self._lines = LineParser("", options.get("format") or "auto", options.get("year"))
-        # The record whose line the parser holds open, and the fields it holds.
-        self._held: tuple[LogRecord, dict[str, Any]] | None = None
+        # The record whose line started each record the parser holds, by its fields.
+        self._held: dict[int, LogRecord] = {}
 
     def process(self, record: LogRecord) -> LogRecord | None:
         lines = self._lines
         lines.path = record.file
         done = lines.feed(record.raw, record.offset, record.line, record.end)
-        held, pending = self._held, lines.pending
-        if pending is None:
-            self._held = None
-        elif held is None or pending is not held[1]:
-            self._held = (record, pending)  # this line starts a record
+        latest = lines.latest
+        if latest is not None and id(latest) not in self._held:
+            self._held[id(latest)] = record  # this line starts a record
         if done is None:
-            return None  # held open, or joined to the record held
-        if held is not None and done is held[1]:
-            return _apply(held[0], done)
-        return record  # a line no grammar knows, alone
+            return None  # held open, joined to a record held, or waiting its turn
+        held = self._held.pop(id(done), None)
+        return record if held is None else _apply(held, done)  # else: unknown, alone
 
     def flush(self) -> Iterable[LogRecord]:
         done, held = self._lines.flush(), self._held
-        self._held = None
-        return (_apply(held[0], done),) if done is not None and held is not None else ()
+        self._held = {}
+        return [_apply(held[id(fields)], fields) for fields in done]
 
     @classmethod
     def fuse(cls, steps: Sequence[Step]) -> Fused | None:
