@@ -39,6 +39,7 @@ PACKAGES = {
 # What the tests read besides themselves: helpers.ROOT is the workspace.
 ALSO = ("contrib/logging/samples",)
 KILLED = {"killed", "timeout", "caught by type check", "segfault"}
+NO_TESTS = "could not find any test case for any mutant"
 
 
 def load_config() -> dict[str, Any]:
@@ -192,7 +193,7 @@ def main() -> int:
     unknown = [n for n in args.names if n not in modules]
     if unknown:
         parser.error(f"no module named {', '.join(unknown)} (modules: {', '.join(modules)})")
-    summary = []
+    summary, failed = [], []
     started = time.monotonic()
     for name in args.names or list(modules):
         module = modules[name]
@@ -201,26 +202,33 @@ def main() -> int:
         log = where / "mutmut.log"
         print(f"-- {name}: mutating {module['module']} (log: {log.relative_to(ROOT)})", flush=True)
         code = run_mutmut(where, module, args.max_children, log)
-        if code != 0:
-            sys.stdout.write(log.read_text()[-3000:])
+        untested = NO_TESTS in log.read_text(errors="replace")
+        if code != 0 and not untested:
+            sys.stdout.write(log.read_text(errors="replace")[-3000:])
             print(f"mutate: mutmut failed on {name} (exit {code}); log: {log}")
-            return 1
-        item = report(name, module, results(where, module), where)
-        item["seconds"] = round(time.monotonic() - began)
+            failed.append(name)
+            continue
+        found = results(where, module)
+        if untested:  # mutmut stops before the mutants: none is reached by a test
+            found = dict.fromkeys(found, "no tests")
+        item = report(name, module, found, where)
+        item["name"], item["seconds"] = name, round(time.monotonic() - began)
         summary.append(item)
     print(
         f"\n{'module':12} {'mutants':>8} {'killed':>7} {'score':>6}"
         f" {'unexplained':>12} {'time':>6}"
     )
-    for item, name in zip(summary, args.names or list(modules), strict=True):
+    for item in summary:
         print(
-            f"{name:12} {item['mutants']:>8} {item['killed']:>7} {item['score']:>5}% "
+            f"{item['name']:12} {item['mutants']:>8} {item['killed']:>7} {item['score']:>5}% "
             f"{len(item['unexplained']):>12} {item['seconds']:>5}s"
         )
     print(f"total {time.monotonic() - started:.0f}s")
     with contextlib.suppress(OSError):
         (WORK / "results.json").write_text(json.dumps(summary, indent=1) + "\n")
-    return 0
+    if failed:
+        print(f"mutate: mutmut failed on {', '.join(failed)}")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
