@@ -19,20 +19,29 @@ def _plugins(env: dict[str, str]) -> dict[tuple[str, str], dict[str, str]]:
 
 def test_every_kind_is_listed_and_credited(example_site: dict[str, str]) -> None:
     listed = _plugins(example_site)
-    for kind, name in [
-        ("check", "example_file_age"),
-        ("filter", "example_tag"),
-        ("sink", "example_count"),
-        ("exporter", "example_markdown"),
-        ("command", "example_show"),
+    # The summary is the first line of each plugin's docstring (osops_example/plugins.py).
+    for kind, name, summary in [
+        (
+            "check",
+            "example_file_age",
+            "Check how long ago a file was modified, e.g. a backup or a heartbeat file.",
+        ),
+        ("filter", "example_tag", "Add a tag to every record."),
+        ("sink", "example_count", "Count records by level into a JSON file."),
+        (
+            "exporter",
+            "example_markdown",
+            "Export a dashboard as a Markdown outline of its panels.",
+        ),
+        ("command", "example_show", "Show what the example package provides."),
     ]:
         row = listed[kind, name]
-        assert (row["Distribution"], row["Version"], row["Status"]) == (
+        assert (row["Distribution"], row["Version"], row["Status"], row["Summary"]) == (
             "osops-example",
             "1.2.3",
             "ok",
+            summary,
         )
-        assert row["Summary"]
     assert listed["check", "dummy"]["Distribution"] == "osops"
 
 
