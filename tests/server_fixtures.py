@@ -5,7 +5,6 @@ from __future__ import annotations
 import shutil
 import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,12 @@ def memcached(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     with daemon(argv, port, log):
         with socket.create_connection(("127.0.0.1", port), 5) as conn:
             conn.sendall(b"set k 0 0 1\r\nv\r\nget k\r\nget missing\r\n")
-            time.sleep(0.2)
+            # Read every answer (a hit and a miss counted) before a test asks for stats.
+            answers = b"STORED\r\nVALUE k 0 1\r\nv\r\nEND\r\nEND\r\n"
+            got = b""
+            while len(got) < len(answers) and (chunk := conn.recv(4096)):
+                got += chunk
+            assert got == answers, got
         yield port
 
 
