@@ -156,12 +156,24 @@ def render_stats(data: dict[str, Any]) -> str:
 
 
 def related_ids(records: Iterator[LogRecord], wanted: str) -> set[str]:
-    """The request and global request ids tied to ``wanted`` by any record."""
-    ids = {wanted}
+    """The request and global request ids tied to ``wanted`` by any records, in any order.
+
+    A record with both ids links them; links are followed however many records
+    apart, whichever file comes first (a compute record may link its local id
+    to the global one before the API record that links the API's local id).
+    """
+    links: dict[str, set[str]] = {}
     for record in records:
-        pair = {record.request_id, record.global_request_id} - {None}
-        if pair & ids:
-            ids |= {i for i in pair if i}
+        local, upstream = record.request_id, record.global_request_id
+        if local and upstream and local != upstream:
+            links.setdefault(local, set()).add(upstream)
+            links.setdefault(upstream, set()).add(local)
+    ids, todo = {wanted}, [wanted]
+    while todo:
+        for other in links.get(todo.pop(), ()):
+            if other not in ids:
+                ids.add(other)
+                todo.append(other)
     return ids
 
 

@@ -97,5 +97,6 @@ class Stats:
 
 
 def _short(record: LogRecord) -> str:
-    text = record.error_message or (record.message or "").splitlines()[0]
+    # An ERROR line may have no text at all: its example is then empty.
+    text = record.error_message or next(iter((record.message or "").splitlines()), "")
     return text if len(text) <= 100 else text[:97] + "..."
