@@ -8,6 +8,7 @@ fires wrongly or fires for its neighbour fails).
 
 from __future__ import annotations
 
+import abc
 from collections.abc import Iterable
 from typing import Any
 
@@ -63,6 +64,11 @@ class GoodExporter(Exporter):
 
     def export(self, dashboard: Any) -> str:
         return ""
+
+
+@abc.abstractmethod
+def abstract(self: Any) -> None:
+    """A second method a contract could ask for."""
 
 
 GOOD = {"check": GoodCheck, "filter": GoodFilter, "sink": GoodSink, "exporter": GoodExporter}
@@ -132,6 +138,23 @@ CHECK_CASES = [
     ),
     ({"arguments": ("port",)}, ["argument 'port' is not an osops.options.Argument"]),
     ({"arguments": (Argument("Port", "Port."),)}, ["argument name 'Port' is not kebab-case"]),
+    (  # one problem does not hide the next
+        {"arguments": ("port", Argument("Port", "Port."), Argument("Port", "Again."))},
+        [
+            "argument 'port' is not an osops.options.Argument",
+            "argument name 'Port' is not kebab-case",
+            "argument name 'Port' is not kebab-case",
+            "argument 'Port' is declared twice",
+        ],
+    ),
+    (
+        {"perfdata": ("load", perf(uom="kB"), perf(uom="MB"))},
+        [
+            "perfdata 'load' is not an osops.check.base.Perf",
+            "perfdata 'latency' has unit 'kB', not one Nagios knows",
+            "perfdata label 'latency' is declared twice",
+        ],
+    ),
 ]
 
 
@@ -149,6 +172,7 @@ def test_every_unit_nagios_knows_is_accepted() -> None:
     ("kind", "attributes", "messages"),
     [
         ("filter", {"on_error": "ignore"}, ["on_error is 'ignore', expected 'drop' or 'keep'"]),
+        ("filter", {"on_error": "drop"}, []),
         (
             "filter",
             {"arguments": (Argument("level", " "),)},
@@ -209,6 +233,15 @@ def test_rules_of_the_other_kinds(
             "ok",
             type("Broken", (Check,), {"__doc__": "No probe.", "__module__": __name__}),
             [f"{QUAL} does not implement probe"],
+        ),
+        (
+            "ok",
+            type(
+                "Broken",
+                (Check,),
+                {"__doc__": "Two missing.", "__module__": __name__, "extra": abstract},
+            ),
+            [f"{QUAL} does not implement extra, probe"],
         ),
     ],
 )

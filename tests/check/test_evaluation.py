@@ -28,6 +28,7 @@ class Disks(Check):
         Argument("password", "A secret.", secret=True),
         Argument("tokens", "Secrets.", secret=True, repeatable=True),
         Argument("zone", "Not a secret."),
+        Argument("region", "Required.", required=True),
     )
     perfdata = (
         Perf("load", "Primary.", warning="5", critical="10"),
@@ -45,8 +46,8 @@ def run(
     cls: type[Check] = Disks,
 ) -> CheckResult:
     settings = {"warning": list(warning), "critical": list(critical), "timeout": 5.0}
-    result = runner.execute(cls, "disks", {"items": items}, settings, alarm=False)
-    assert 0.0 <= result.duration < 5.0
+    result = runner.execute(cls, "disks", {"items": items, "region": "r1"}, settings, alarm=False)
+    assert 0.0 < result.duration < 5.0
     return result.replace(duration=0.0)
 
 
@@ -209,12 +210,22 @@ def test_the_check_gets_the_timeout_and_a_suite_entry_keeps_its_plugin() -> None
         ),
         (["load=abc"], "critical", "--critical: 'abc' is not a Nagios range"),
         (["used=1:x"], "warning", "--warning: '1:x' is not a Nagios range"),
+        (["load=1=2"], "warning", "--warning: '1=2' is not a Nagios range"),
     ],
 )
 def test_threshold_errors_name_the_option(specs: list[str], option: str, message: str) -> None:
     with pytest.raises(UsageError) as info:
         runner.thresholds(Disks, "disks", specs, option)
     assert str(info.value) == message
+
+
+def test_execute_checks_both_options_and_names_them() -> None:
+    for option in ("warning", "critical"):
+        with pytest.raises(UsageError) as info:
+            run(metric("load", 1), **{option: ("nope=1",)})
+        assert str(info.value) == (
+            f"--{option}: check 'disks' has no metric 'nope' (metrics: load, used)"
+        )
 
 
 def test_thresholds_by_label_with_spaces_and_the_primary() -> None:
@@ -258,7 +269,7 @@ def test_settle_merges_config_under_argv() -> None:
         "password": "from-config",
     }
     given = {"zone": "az2", "warning": ["load=4"]}
-    settings, options = runner.settle("disks", Disks, config, "--config c.yaml", given)
+    settings, options = runner.settle("disks", Disks, {**config, "region": "r1"}, "c.yaml", given)
     assert settings == {
         "warning": ["load=4"],
         "critical": ["1", "used=9"],
@@ -266,18 +277,37 @@ def test_settle_merges_config_under_argv() -> None:
         "verbose": 2,
         "output_format": "json",
     }
-    assert options == {"password": "from-config", "tokens": None, "zone": "az2"}
+    assert options == {"password": "from-config", "tokens": None, "zone": "az2", "region": "r1"}
 
 
 def test_settle_defaults() -> None:
-    assert runner.settle("disks", Disks, {}, "x") == (
+    assert runner.settle("disks", Disks, {"region": "r1"}, "x") == (
         {"warning": [], "critical": [], "timeout": 10.0, "verbose": 0, "output_format": "nagios"},
-        {"password": None, "tokens": None, "zone": None},
+        {"password": None, "tokens": None, "zone": None, "region": "r1"},
     )
-    settings, _ = runner.settle(
-        "disks", Disks, {"output-format": "prometheus", "verbose": None}, "x"
+    config = {"output-format": "prometheus", "verbose": None, "warning": "load=3", "region": "r"}
+    settings, _ = runner.settle("disks", Disks, config, "x")
+    assert (settings["output_format"], settings["verbose"], settings["warning"]) == (
+        "prometheus",
+        0,
+        ["load=3"],
     )
-    assert (settings["output_format"], settings["verbose"]) == ("prometheus", 0)
+
+
+def test_settle_takes_framework_options_from_argv_by_dest() -> None:
+    given = {"output_format": "json", "verbose": 3, "timeout": "4", "region": "r1"}
+    settings, _ = runner.settle("disks", Disks, {"output-format": "prometheus"}, "x", given)
+    assert (settings["output_format"], settings["verbose"], settings["timeout"]) == (
+        "json",
+        3,
+        4.0,
+    )
+
+
+def test_settle_names_the_check_of_a_missing_option() -> None:
+    with pytest.raises(UsageError) as info:
+        runner.settle("disks", Disks, {}, "x")
+    assert str(info.value) == "check 'disks': option 'region' is required"
 
 
 @pytest.mark.parametrize(
@@ -296,7 +326,7 @@ def test_settle_defaults() -> None:
 )
 def test_settle_names_what_does_not_fit(config: dict[str, Any], message: str) -> None:
     with pytest.raises(UsageError) as info:
-        runner.settle("disks", Disks, config, "--config c.yaml")
+        runner.settle("disks", Disks, {**config, "region": "r1"}, "--config c.yaml")
     assert str(info.value) == message
 
 
@@ -326,6 +356,23 @@ def test_failure_traceback_only_at_vvv_one_line_each() -> None:
     assert all(line and "\n" not in line for line in details)
 
 
+def test_failure_traceback_keeps_every_line_as_python_prints_it() -> None:
+    try:
+        try:
+            raise OSError("disk full   ")
+        except OSError as cause:
+            raise ValueError("vdX") from cause
+    except ValueError as exc:
+        error = exc
+    details = runner.failure("galera", error, verbose=3).details
+    assert details[3:6] == (
+        "OSError: disk full   ",
+        "",
+        "The above exception was the direct cause of the following exception:",
+    )
+    assert details[-1] == "ValueError: vdX"
+
+
 def test_secrets_are_scrubbed_longest_first() -> None:
     options = {"password": "abc", "tokens": ["abcdef", ""], "zone": "abc-zone"}
     secrets = runner.secrets_of(Disks, options)
@@ -334,5 +381,6 @@ def test_secrets_are_scrubbed_longest_first() -> None:
         runner.scrub("abcdef then abc in abc-zone", secrets)
         == "<hidden> then <hidden> in <hidden>-zone"
     )
+    assert runner.scrub("abc", ["b", "abc"]) == "<hidden>"  # longest, not last in order
     assert runner.secrets_of(None, options) == []
     assert runner.secrets_of(Disks, {"password": None, "tokens": None, "zone": "z"}) == []

@@ -17,8 +17,10 @@ from typing import Any
 
 import pytest
 
-from osops.commands.log import StatsLog, TraceLog
+from osops.commands.log import StatsLog, TraceLog, _message
 from osops.exceptions import LogError
+from osops.log.record import LogRecord
+from osops.log.stats import Stats
 
 A1 = "req-a0000000-0000-4000-8000-000000000001"
 A2 = "req-a0000000-0000-4000-8000-000000000002"
@@ -27,11 +29,15 @@ C1 = "req-c0000000-0000-4000-8000-000000000001"
 C2 = "req-c0000000-0000-4000-8000-000000000002"
 G = "req-90000000-0000-4000-8000-000000000009"
 DISK = "Disk 90% full: " + "/var/lib/nova/instances/" * 5
+# Sixty characters in common: grouped as one problem whatever follows.
+PLACEMENT = "Placement API at http://ctl1:8778/ did not answer within 9s "
+assert len(PLACEMENT) == 60
 WSGI = "nova.osapi_compute.wsgi.server"
 
 API = f"""\
 no grammar knows this line, and nothing comes before it to join
 2024-05-02 09:00:00.000 100 INFO {WSGI} [None {A1} admin demo - - default default] 10.0.0.1 "GET /v2.1/servers HTTP/1.1" status: 200 len: 100 time: 0.5000000
+2024-05-02 09:00:00.900 100 INFO nova.api.openstack [None {A2} admin demo - - default default] Creating server
 2024-05-02 09:00:01.000 100 INFO {WSGI} [{G} {A2} admin demo - - default default] 10.0.0.1 "POST /v2.1/servers HTTP/1.1" status: 500 len: 200 time: 2.2500000
 2024-05-02 09:00:02.000 100 INFO {WSGI} [None {A3} admin demo - - default default] 10.0.0.1 "GET /v2.1/flavors HTTP/1.1" status: 200 len: 300 time: 0.0100000
 2024-05-02 09:00:03.000 100 WARNING nova.api [-] Retrying in 5 seconds
@@ -39,6 +45,9 @@ no grammar knows this line, and nothing comes before it to join
 2024-05-02 09:00:05.000 100 ERROR nova.api [-] Lost connection 3 times
 2024-05-02 09:00:05.500 100 ERROR nova.api [-] {DISK}
 2024-05-02 09:00:06.000 100 ERROR nova.api [-] Lost connection 12 times
+2024-05-02 09:00:06.500 100 ERROR nova.scheduler.client [-] Lost connection 3 times
+2024-05-02 09:00:07.000 100 ERROR nova.api [-] {PLACEMENT}(cmp-1)
+2024-05-02 09:00:07.500 100 ERROR nova.api [-] {PLACEMENT}(cmp-2)
 """
 COMPUTE = f"""\
 2024-05-02 09:00:01.500 200 INFO nova.compute.manager [{G} {C1} admin demo - - default default] Building instance
@@ -102,6 +111,24 @@ VALUE_ERROR = {
     "first_seen": "2024-05-02T09:00:01.600",
     "request_id": C1,
 }
+SCHEDULER = {
+    "error_type": None,
+    "logger": "nova.scheduler.client",
+    "count": 1,
+    "service": "nova-api",
+    "example": "Lost connection 3 times",
+    "first_seen": "2024-05-02T09:00:06.500",
+    "request_id": None,
+}
+PLACEMENT_LOST = {
+    "error_type": None,
+    "logger": "nova.api",
+    "count": 2,
+    "service": "nova-api",
+    "example": f"{PLACEMENT}(cmp-1)",
+    "first_seen": "2024-05-02T09:00:07.000",
+    "request_id": None,
+}
 DISK_FULL = {
     "error_type": None,
     "logger": "nova.api",
@@ -127,13 +154,13 @@ def call(seconds: float, method: str, path: str, status: int, rid: str, at: str)
 
 def test_stats_json(logs: dict[str, str]) -> None:
     assert json.loads(stats(logs["api"], logs["compute"], "--format", "json")) == {
-        "records": 13,
+        "records": 17,
         "unparsed": 1,
         "by_service": {
-            "nova-api": {"ERROR": 3, "INFO": 3, "UNPARSED": 1, "WARNING": 2},
+            "nova-api": {"ERROR": 6, "INFO": 4, "UNPARSED": 1, "WARNING": 2},
             "nova-compute": {"DEBUG": 1, "ERROR": 2, "INFO": 1},
         },
-        "top_errors": [LOST, VALUE_ERROR, DISK_FULL],
+        "top_errors": [LOST, PLACEMENT_LOST, VALUE_ERROR, DISK_FULL, SCHEDULER],
         "api_requests": 3,
         "api_server_errors": 1,
         "slowest_api_calls": [
@@ -162,16 +189,18 @@ def test_stats_text(logs: dict[str, str]) -> None:
     disk = DISK[:97] + "..."
     assert stats(logs["api"], logs["compute"]) == textwrap.dedent(
         f"""\
-        13 records (1 unparsed)
+        17 records (1 unparsed)
 
         service          DEBUG     ERROR      INFO  UNPARSED   WARNING
-        nova-api             0         3         3         1         2
+        nova-api             0         6         4         1         2
         nova-compute         1         2         1         0         0
 
         top errors:
               2  (logged by nova.api)  [nova-api] Lost connection 3 times
+              2  (logged by nova.api)  [nova-api] {PLACEMENT}(cmp-1)
               2  ValueError  [nova-compute] no host
               1  (logged by nova.api)  [nova-api] {disk}
+              1  (logged by nova.scheduler.client)  [nova-api] Lost connection 3 times
 
         slowest API calls (3 requests, 1 with 5xx):
               2.250s  500  POST /v2.1/servers  [nova-api] {A2}
@@ -201,6 +230,15 @@ def test_stats_text_with_nothing_to_report(tmp_path: Path) -> None:
 
 
 COLUMNS = ("Time", "Host", "Service", "Level", "Logger", "Request", "Message")
+CREATING = (
+    "2024-05-02T09:00:00.900",
+    "ctl1",
+    "nova-api",
+    "INFO",
+    "nova.api.openstack",
+    A2,
+    "Creating server",
+)
 POST = (
     "2024-05-02T09:00:01.000",
     "ctl1",
@@ -236,7 +274,8 @@ def test_trace_follows_the_global_request_id_across_files(
     logs: dict[str, str], wanted: str, order: tuple[str, str]
 ) -> None:
     # Whichever id is asked for, local or global, and whichever file comes first.
-    assert trace(wanted, *(logs[name] for name in order)) == (COLUMNS, [POST, BUILDING, FAILED])
+    rows = [CREATING, POST, BUILDING, FAILED]
+    assert trace(wanted, *(logs[name] for name in order)) == (COLUMNS, rows)
 
 
 def test_trace_of_one_request_alone(logs: dict[str, str]) -> None:
@@ -260,3 +299,60 @@ def test_trace_of_an_unknown_id_names_it(logs: dict[str, str]) -> None:
     with pytest.raises(LogError) as info:
         trace("req-nope", logs["api"], logs["compute"])
     assert str(info.value) == "no record of req-nope in 2 file(s)"
+
+
+def test_stats_of_files_with_no_service_and_an_empty_error(tmp_path: Path) -> None:
+    paths = [tmp_path / name for name in ("a", "b", "c")]
+    paths[0].write_text("no grammar knows this\n")
+    paths[1].write_text("nor this\n")
+    paths[2].write_text("2024-05-02 09:00:08.000 100 ERROR nova.api [-]\n")
+    assert json.loads(stats(*map(str, paths), "--format", "json")) == {
+        "records": 3,
+        "unparsed": 2,
+        "by_service": {"unknown": {"ERROR": 1, "UNPARSED": 2}},
+        "top_errors": [
+            {
+                "error_type": None,
+                "logger": "nova.api",
+                "count": 1,
+                "service": None,
+                "example": "",
+                "first_seen": "2024-05-02T09:00:08.000",
+                "request_id": None,
+            }
+        ],
+        "api_requests": 0,
+        "api_server_errors": 0,
+        "slowest_api_calls": [],
+    }
+
+
+def test_stats_of_records_made_by_hand() -> None:
+    def record(**fields: Any) -> LogRecord:
+        return LogRecord(raw="x", parsed=True, **{"level": "INFO", **fields})
+
+    stats = Stats()
+    stats.add(
+        [
+            record(level="ERROR", logger="a", error_type="E100", error_message="x" * 100),
+            record(level="ERROR", logger="a", error_type="E101", error_message="y" * 101),
+            record(http_method="GET", url_path="/a", http_status=503, duration_ns=5),
+            record(http_method="GET", url_path="/b", http_status=500, duration_ns=4),
+            record(http_method="GET", url_path="/c", http_status=200),  # no duration: no call
+            record(duration_ns=7),  # no method: no call
+            *(
+                record(http_method="GET", url_path=f"/{n}", http_status=200, duration_ns=10 + n)
+                for n in range(10)
+            ),
+        ]
+    )
+    data = stats.as_dict()
+    assert [e["example"] for e in data["top_errors"]] == ["x" * 100, "y" * 97 + "..."]
+    assert (data["api_requests"], data["api_server_errors"]) == (12, 2)
+    # Ten by default, the slowest first.
+    assert [c["path"] for c in data["slowest_api_calls"]] == [f"/{n}" for n in range(9, -1, -1)]
+
+
+def test_trace_message_of_an_error_without_text() -> None:
+    record = LogRecord(raw="x", parsed=True, error_type="RemoteError")
+    assert _message(record) == " (RemoteError: )"
