@@ -135,6 +135,9 @@ class LineParser:
         # The open records by pid and logger: those a TRACE or ERROR line may continue.
         self._open: dict[tuple[int, str], _Held] = {}
         self._contexts: dict[str, dict[str, str]] = {}
+        # Whether the line just read had a request context ("[-]" included): the head
+        # of a record, which a traceback's lines never have (at most an instance).
+        self._headed = False
         self._pids = _Numbers()
 
     def feed(self, raw: str, offset: int, line: int, end: int) -> dict[str, Any] | None:
@@ -270,6 +273,8 @@ class LineParser:
 
     def _continues_trace(self, held: _Held, fields: dict[str, Any]) -> bool:
         """Whether a TRACE or ERROR line continues the open record of its pid and logger."""
+        if self._headed:  # journald and syslog lines carry no time of the record's own
+            return False
         pending = held.fields
         if fields[LEVEL] == "TRACE":  # Kilo: one "<ts> <pid> TRACE <logger>" line each
             return True
@@ -314,6 +319,7 @@ class LineParser:
     ) -> None:
         fields[LEVEL] = level
         fields[LOGGER] = logger
+        self._headed = ctx is not None and not ctx.startswith("instance: ")
         if ctx is not None and ctx != "-":
             context = self._contexts.get(ctx)
             if context is not None:
