@@ -46,8 +46,8 @@ no grammar knows this line, and nothing comes before it to join
 2024-05-02 09:00:05.500 100 ERROR nova.api [-] {DISK}
 2024-05-02 09:00:06.000 100 ERROR nova.api [-] Lost connection 12 times
 2024-05-02 09:00:06.500 100 ERROR nova.scheduler.client [-] Lost connection 3 times
-2024-05-02 09:00:07.000 100 ERROR nova.api [-] {PLACEMENT}(cmp-1)
-2024-05-02 09:00:07.500 100 ERROR nova.api [-] {PLACEMENT}(cmp-2)
+2024-05-02 09:00:07.000 100 ERROR nova.api [-] {PLACEMENT}for cmp-one
+2024-05-02 09:00:07.500 100 ERROR nova.api [-] {PLACEMENT}at cmp-two
 """
 COMPUTE = f"""\
 2024-05-02 09:00:01.500 200 INFO nova.compute.manager [{G} {C1} admin demo - - default default] Building instance
@@ -125,7 +125,7 @@ PLACEMENT_LOST = {
     "logger": "nova.api",
     "count": 2,
     "service": "nova-api",
-    "example": f"{PLACEMENT}(cmp-1)",
+    "example": f"{PLACEMENT}for cmp-one",
     "first_seen": "2024-05-02T09:00:07.000",
     "request_id": None,
 }
@@ -197,7 +197,7 @@ def test_stats_text(logs: dict[str, str]) -> None:
 
         top errors:
               2  (logged by nova.api)  [nova-api] Lost connection 3 times
-              2  (logged by nova.api)  [nova-api] {PLACEMENT}(cmp-1)
+              2  (logged by nova.api)  [nova-api] {PLACEMENT}for cmp-one
               2  ValueError  [nova-compute] no host
               1  (logged by nova.api)  [nova-api] {disk}
               1  (logged by nova.scheduler.client)  [nova-api] Lost connection 3 times
@@ -225,6 +225,28 @@ def test_stats_text_with_nothing_to_report(tmp_path: Path) -> None:
 
         slowest API calls (0 requests, 0 with 5xx):
           none
+        """
+    )
+
+
+def test_stats_text_of_a_call_without_a_request_id(tmp_path: Path) -> None:
+    path = tmp_path / "n-api.log"
+    path.write_text(
+        '2024-05-02 09:00:00.000 1 INFO nova.wsgi [-] 10.0.0.1 "GET / HTTP/1.1" status: 200'
+        " len: 5 time: 0.1000000\n"
+    )
+    assert stats(str(path)) == textwrap.dedent(
+        """\
+        1 records (0 unparsed)
+
+        service      INFO
+        n-api           1
+
+        top errors:
+          none
+
+        slowest API calls (1 requests, 0 with 5xx):
+              0.100s  200  GET /  [n-api] -
         """
     )
 
