@@ -205,9 +205,15 @@ class LineParser:
             for held in self._open.values():
                 self._close(held)
             self._open.clear()
-        # A TRACE line that follows nothing of its pid (interleaved writers) still
-        # starts a traceback: its own text is the first line of it.
-        in_trace = level == "TRACE"
+        # A TRACE line that follows nothing of its pid (interleaved writers), or an
+        # ERROR one that begins a traceback whose record's line is not there (the file
+        # was cut or rotated before it), still starts a traceback: its own text is
+        # the first line of it.
+        in_trace = level == "TRACE" or (
+            level == "ERROR"
+            and not self._headed
+            and fields.get(MESSAGE, "").startswith(_TRACE_START)
+        )
         if in_trace and MESSAGE in fields:
             fields[STACK_TRACE] = fields[MESSAGE]
         self._open[writer] = started = _Held(fields, raw, in_trace)
