@@ -80,14 +80,14 @@ class DbSchema(Check):
         database = self.options["database"] or service
         started = time.monotonic()
         tables, rows = self._read(database)
-        elapsed = time.monotonic() - started
-        yield metric("response_time", round(elapsed, 6))
+        elapsed = round(time.monotonic() - started, 6)
         heads = set(repository["heads"])
         revisions: dict[str, list[str]] = repository["revisions"]
         shipped = f"{release.series} ({release.version})"
         if "alembic_version" not in tables:
             yield metric("pending", len(revisions))
             yield metric("ahead", 0)
+            yield metric("response_time", elapsed)
             if "migrate_version" in tables:
                 text = (
                     f"{database} is at sqlalchemy-migrate version {rows[0] if rows else '?'}: "
@@ -102,6 +102,7 @@ class DbSchema(Check):
         pending = _closure(heads, revisions) - _closure(known, revisions)
         yield metric("pending", len(pending))
         yield metric("ahead", len(ahead))
+        yield metric("response_time", elapsed)
         at = ", ".join(sorted(rows)) or "no revision"
         if pending:
             yield Detail(

@@ -56,7 +56,7 @@ _TYPES = {
 def _placeholders(venv: str) -> dict[str, str]:
     names = {venv: "<venv>"}
     for host in {socket.gethostname(), socket.getfqdn()}:
-        if host:
+        if host and host != "localhost":  # a default may well be "localhost" itself
             names[host] = "<hostname>"
     return names
 

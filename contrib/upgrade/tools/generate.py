@@ -309,10 +309,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--venv takes one --service and one --series")
     cache = args.work / "downloads"
     cache.mkdir(parents=True, exist_ok=True)
-    tool = args.work / "pip-tool" / "bin" / "python"
-    if not tool.exists():
-        make_venv(tool.parent.parent)
-        pip(tool, "install", PIP)
+    tool = Path(sys.executable)  # any pip downloads files; resolution runs in the new venv
     failed = []
     for service, series, version in wanted:
         started = time.monotonic()
