@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -25,6 +26,8 @@ FAILING = frozenset({"removed", "unknown", "value-removed", "invalid"})
 COLUMNS = ("section", "option", "finding", "detail", "release")
 
 Key = tuple[str, str]
+_RULE_REFERENCE = re.compile(r"\brule:([\w:.-]+)")
+_POLICY_FILE = (".yaml", ".yml", ".json")
 
 
 class Finding:
@@ -68,6 +71,14 @@ class Options:
                     self.aliases.setdefault(old, key)
         for key in self.options:
             self.aliases.pop(key, None)  # a real option wins over an old name of another
+        self.policies: dict[str, dict[str, Any]] = document.get("policies", {})
+        # An old rule name -> the rules that replace it (cinder split some in several).
+        self.old_policies: dict[str, str] = {}
+        for name, info in sorted(self.policies.items()):
+            old = info.get("deprecated_rule")
+            if old and old not in self.policies:
+                found = self.old_policies.get(old)
+                self.old_policies[old] = f"{found}, {name}" if found else name
         self.values: dict[Key, set[str]] = {
             (group_name(group), name): set(items)
             for group, options in document.get("values", {}).items()
@@ -204,6 +215,45 @@ class Auditor:
             return
         self.add(where, "unknown", self.closest(key), target.release.series)
 
+    def policy(self, rules: dict[str, str]) -> None:
+        """A policy file's rule names: renamed, removed, unknown, deprecated."""
+        # Rules the file itself refers to ("rule:admin_or_owner") are its own aliases.
+        aliases = {
+            ref for text in rules.values() for ref in _RULE_REFERENCE.findall(str(text or ""))
+        }
+        target = self.target
+        for name in sorted(rules):
+            key = ("policy", name)
+            if name in target.policies:
+                info = target.policies[name]
+                if info.get("deprecated_for_removal"):
+                    since = info.get("deprecated_since")
+                    detail = f"since {since}" if since else "for removal"
+                    self.add(key, "deprecated", detail, self.since(_deprecates_policy(name)))
+            elif name in target.old_policies:
+                new = target.old_policies[name]
+                self.add(
+                    key,
+                    "renamed",
+                    f"now {new}",
+                    self.since(_renames_policy(name, new)),
+                )
+            elif name in aliases:
+                continue
+            else:
+                last, gone = self.after_last(_has_policy(name))
+                if last is not None:
+                    self.add(key, "removed", f"last in {last.release.series}", gone)
+                else:
+                    match = difflib.get_close_matches(name, sorted(target.policies), n=1)
+                    hint = f"closest {match[0]}" if match else "no close match"
+                    self.add(
+                        key,
+                        "unknown",
+                        f"no such policy in any release known; {hint}",
+                        target.release.series,
+                    )
+
     def closest(self, key: Key) -> str:
         section, option = key
         names = {k for o in self.all for k in o.options}
@@ -310,6 +360,18 @@ def _has_choice(key: Key, value: str) -> Callable[[Options], bool]:
 
 def _has_value(key: Key, item: str) -> Callable[[Options], bool]:
     return lambda o: item in o.values.get(key, ())
+
+
+def _deprecates_policy(name: str) -> Callable[[Options], bool]:
+    return lambda o: bool(o.policies.get(name, {}).get("deprecated_for_removal"))
+
+
+def _has_policy(name: str) -> Callable[[Options], bool]:
+    return lambda o: name in o.policies
+
+
+def _renames_policy(old: str, new: str) -> Callable[[Options], bool]:
+    return lambda o: o.old_policies.get(old) == new
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -420,7 +482,8 @@ def audit(
     """Audit one service's configuration files.
 
     :param service: a service with data (``osops_upgrade.data.services()``)
-    :param paths: files and ``.conf.d`` directories, read in oslo.config's order
+    :param paths: files and ``.conf.d`` directories, read in oslo.config's order;
+        ``.yaml`` and ``.json`` files are policy files, whose rule names are audited
     :param start: the release the files were written for; default the oldest known
     :param target: the release to upgrade to; default the newest known
     :returns: the findings, and the releases compared
@@ -429,5 +492,27 @@ def audit(
     known = data.releases(service)
     to = data.resolve(service, target, "--to") or known[-1]
     since = data.resolve(service, start, "--from") or known[0]
-    settings = conffile.read(list(paths))
-    return Auditor(known, since, to, settings).run(), since, to
+    paths = list(paths)
+    policies = [p for p in paths if p.endswith(_POLICY_FILE)]
+    settings = conffile.read([p for p in paths if not p.endswith(_POLICY_FILE)])
+    auditor = Auditor(known, since, to, settings)
+    for path in policies:
+        auditor.policy(_policy_rules(path))
+    return auditor.run(), since, to
+
+
+def _policy_rules(path: str) -> dict[str, str]:
+    import yaml
+
+    try:
+        with open(path) as fh:
+            rules = yaml.safe_load(fh)
+    except OSError as exc:
+        raise UsageError(f"{path}: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        raise UsageError(f"{path}: not a policy file ({str(exc).splitlines()[0]})") from None
+    if rules is None:
+        return {}
+    if not isinstance(rules, dict):
+        raise UsageError(f"{path}: not a policy file (expected rule names and check strings)")
+    return {str(k): v for k, v in rules.items()}
