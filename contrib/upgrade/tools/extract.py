@@ -116,7 +116,34 @@ def options(generated: dict, names: dict[str, str]) -> tuple[dict, dict]:
                 found.setdefault(opt["dest"], item)
         if body.get("dynamic_group_owner"):
             dynamic[group] = body["dynamic_group_owner"]
+    plugins = auth_plugin_options()
+    for found in groups.values():
+        # A group with auth_type takes the options of whichever keystoneauth plugin
+        # it names (keystonemiddleware's list_opts shows none of them).
+        if "auth_type" in found:
+            for dest, item in plugins.items():
+                found.setdefault(dest, item)
     return groups, dynamic
+
+
+def auth_plugin_options() -> dict:
+    """The options of every keystoneauth plugin installed, as auth_type loads them."""
+    try:
+        from keystoneauth1 import loading
+    except ImportError:
+        return {}
+    found: dict = {}
+    for name in sorted(loading.get_available_plugin_names()):
+        try:
+            opts = loading.get_auth_plugin_conf_options(name)
+        except Exception:  # noqa: S112 - a plugin whose own imports fail offers nothing
+            continue
+        for opt in opts:
+            dest = opt.dest.replace("-", "_")
+            item = found.setdefault(dest, {"type": "string", "driver": "auth_type"})
+            if getattr(opt, "secret", False):
+                item["secret"] = True
+    return found
 
 
 def entry_point_values(service: str) -> dict:

@@ -191,12 +191,18 @@ def install(service: str, series: str, version: str, venv: Path, cache: Path, to
     # upload times, and pip then takes their newest release whatever the cutoff.
     env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")}
     env["PIP_CONFIG_FILE"] = os.devnull
+    # The sdist's requirements.txt too: neutron 29.0.0's wheel lacks pyroute2,
+    # which its requirements.txt declares (with a marker the wheel lost).
+    requirements = cache / f"{service}-{version}-requirements.txt"
+    requirements.write_text(read_member(sdist(dist, version, cache, tool), "requirements.txt"))
     pip(
         python,
         "install",
         "--uploaded-prior-to",
         cutoff,
         f"{wheel}{EXTRAS.get(service, '')}",
+        "-r",
+        str(requirements),
         env=env,
     )
     frozen = run(
