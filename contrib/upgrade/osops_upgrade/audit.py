@@ -114,6 +114,8 @@ class Auditor:
         self.target = self.upto[-1]
         self.settings = settings
         self.found: list[Finding] = []
+        #: The releases the data knows, for "in no release 2025.1 to 2026.2".
+        self.span = f"{known[0].series} to {known[-1].series}"
 
     # -- helpers -----------------------------------------------------------------
 
@@ -250,7 +252,7 @@ class Auditor:
                     self.add(
                         key,
                         "unknown",
-                        f"no such policy in any release known; {hint}",
+                        f"no such policy in any release {self.span}; {hint}",
                         target.release.series,
                     )
 
@@ -260,18 +262,18 @@ class Auditor:
         if not any(section == k[0] for k in names):
             sections = sorted({k[0] for k in names})
             match = difflib.get_close_matches(section, sections, n=1)
-            where = f"no section [{section}] in any release known"
+            where = f"no section [{section}] in any release {self.span}"
             return f"{where}; closest [{match[0]}]" if match else where
         same = sorted({k[1] for k in names if k[0] == section})
         match = difflib.get_close_matches(option, same, n=1)
         if match:
-            return f"in no release known; closest [{section}] {match[0]}"
+            return f"in no release {self.span}; closest [{section}] {match[0]}"
         everywhere = {f"[{k[0]}] {k[1]}": k[1] for k in names}
         match = difflib.get_close_matches(option, list(everywhere.values()), n=1)
         if match:
             places = sorted(name for name, opt in everywhere.items() if opt == match[0])
-            return f"in no release known; closest {places[0]}"
-        return "in no release known; no close match"
+            return f"in no release {self.span}; closest {places[0]}"
+        return f"in no release {self.span}; no close match"
 
     def check_value(
         self, key: Key, where: Key, info: dict[str, Any], setting: conffile.Setting
@@ -316,7 +318,7 @@ class Auditor:
                 self.add(
                     where,
                     "invalid",
-                    f"{item}: in no release known{hint}",
+                    f"{item}: in no release {self.span}{hint}",
                     self.target.release.series,
                 )
 
