@@ -185,6 +185,30 @@ def test_database_without_migrations_is_critical(
     )
 
 
+def test_schema_of_sqlalchemy_migrate_is_behind(
+    keystone_schemas: dict[str, Any],
+    mariadb: dict[str, Any],
+    mariadb_root: str,
+    tmp_path: Path,
+) -> None:
+    # A database last synced by a release from before alembic: sqlalchemy-migrate's
+    # table, as it creates it, at keystone's last migrate version (Xena's 79).
+    _root_sql(
+        mariadb_root,
+        "CREATE DATABASE IF NOT EXISTS keystone_migrate; "
+        "CREATE TABLE keystone_migrate.migrate_version (repository_id VARCHAR(250) "
+        "PRIMARY KEY, repository_path TEXT, version INT); "
+        "INSERT INTO keystone_migrate.migrate_version VALUES ('keystone', '/x', 79); "
+        f"GRANT SELECT ON keystone_migrate.* TO '{mariadb['username']}'@'127.0.0.1';",
+    )
+    proc = _run(tmp_path, mariadb, "--database", "keystone_migrate")
+    assert proc.returncode == 2, proc.stdout
+    assert proc.stdout.startswith(
+        "DB_SCHEMA CRITICAL - keystone_migrate is at sqlalchemy-migrate version 79: none of "
+        "the 10 alembic migrations of 2026.2 (30.0.0) has run | pending=10;;0;0 "
+    )
+
+
 def test_wrong_password_is_unknown_without_the_password(
     mariadb: dict[str, Any], tmp_path: Path
 ) -> None:
