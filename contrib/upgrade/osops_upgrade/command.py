@@ -25,7 +25,10 @@ class AuditUpgrade(Lister):
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
         parser: argparse.ArgumentParser = super().get_parser(prog_name)
         parser.add_argument(
-            "paths", metavar="FILE|DIR", nargs="+", help="configuration files and .conf.d dirs"
+            "paths",
+            metavar="FILE|DIR",
+            nargs="+",
+            help="configuration files, .conf.d dirs, policy files (.yaml, .json)",
         )
         parser.add_argument(
             "--service", required=True, help="nova, neutron, cinder, glance, keystone, placement"
