@@ -15,6 +15,8 @@ _DIGITS = re.compile(r"\d+")
 # oslo.config's warning for an option set under a deprecated name or group, or
 # deprecated for removal ("Option "X" from group "Y" is deprecated ...").
 _OPTION = re.compile(r'Option "(?P<option>[^"]+)" from group "(?P<group>[^"]+)" is deprecated')
+# oslo.policy's warning for a rule whose default changed under a deprecated name.
+_POLICY = re.compile(r'Policy "[^"]+":"[^"]*" was deprecated')
 # Python's warnings as logging captures them: "path.py:12: DeprecationWarning: text".
 _WARNING = re.compile(r"^\S+\.py:\d+: (?:\w+)?DeprecationWarning: ")
 
@@ -69,10 +71,10 @@ class Stats:
         option = _OPTION.search(text)
         if option:
             kind = "option"
+        elif _POLICY.search(text):
+            kind = "policy"
         elif _WARNING.match(text) or (record.logger or "") == "py.warnings":
             kind = "python"
-        elif "polic" in text.lower():
-            kind = "policy"
         elif "deprecat" in text.lower():
             kind = "other"
         else:

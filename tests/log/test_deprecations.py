@@ -7,7 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from helpers import run_osops
+import pytest
+from helpers import ROOT, run_osops
 
 # A service in miniature: oslo.config options with a deprecated name, a deprecated
 # group and one deprecated for removal; oslo.log set up from the same files, as
@@ -81,3 +82,56 @@ def test_stats_text_shows_the_deprecations(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     section = proc.stdout.split("deprecation warnings logged (3 distinct):\n", 1)[1]
     assert '      1  ctl1 nova-api [option] Deprecated: Option "api_workers" from group' in section
+
+
+# oslo.policy (in the test Keystone's venv) warns when a policy file overrides a
+# rule under its deprecated name; services capture the warning into their log.
+_POLICY = """
+import logging as std_logging, sys
+from oslo_config import cfg
+from oslo_log import log as logging
+from oslo_policy import policy
+
+CONF = cfg.ConfigOpts()
+logging.register_options(CONF)
+CONF(["--config-file", sys.argv[1]], project="nova")
+logging.setup(CONF, "nova")
+std_logging.captureWarnings(True)
+old = policy.DeprecatedRule(
+    "os_compute_api:servers:show", "rule:admin_or_owner",
+    deprecated_reason="Scoped to projects.", deprecated_since="2025.1",
+)
+enforcer = policy.Enforcer(CONF, policy_file=sys.argv[2])
+enforcer.register_defaults([
+    policy.RuleDefault("admin_or_owner", "role:admin or project_id:%(project_id)s"),
+    policy.DocumentedRuleDefault(
+        "compute:servers:show", "role:reader", "Show a server",
+        [{"path": "/servers/{id}", "method": "GET"}], deprecated_rule=old,
+    ),
+])
+enforcer.load_rules()
+"""
+
+
+@pytest.mark.integration
+def test_stats_list_oslo_policy_deprecations(tmp_path: Path) -> None:
+    log = tmp_path / "ctl1.nova-api.log"
+    conf = tmp_path / "nova.conf"
+    conf.write_text(f"[DEFAULT]\nlog_file = {log}\n")
+    rules = tmp_path / "policy.yaml"
+    rules.write_text('"os_compute_api:servers:show": "role:member"\n')
+    python = ROOT / ".work" / "keystone-venv" / "bin" / "python"
+    subprocess.run(
+        [str(python), "-c", _POLICY, str(conf), str(rules)],
+        check=True, capture_output=True, timeout=120,
+    )  # fmt: skip
+    proc = run_osops("log", "stats", "--format", "json", str(log))
+    assert proc.returncode == 0, proc.stderr
+    (found,) = json.loads(proc.stdout)["deprecations"]
+    assert (found["host"], found["service"], found["kind"], found["count"]) == (
+        "ctl1", "nova-api", "policy", 1,
+    )  # fmt: skip
+    assert (
+        'Policy "os_compute_api:servers:show":"rule:admin_or_owner" was deprecated in 2025.1 in favor of "compute:servers:show":"role:reader".'
+        in found["message"]
+    )
