@@ -36,7 +36,7 @@ def readable_dir(prefix: str) -> Path:
 
 
 def build_wheels(wheels: Path) -> Path:
-    """Wheels of osops, osops-monitoring and osops-logging, built from this checkout."""
+    """Wheels of osops and its contrib distributions, built from this checkout."""
     subprocess.run(
         [
             sys.executable,
@@ -52,6 +52,7 @@ def build_wheels(wheels: Path) -> Path:
             str(ROOT),
             str(ROOT / "contrib/monitoring"),
             str(ROOT / "contrib/logging"),
+            str(ROOT / "contrib/upgrade"),
         ],
         check=True,
         capture_output=True,
@@ -61,7 +62,7 @@ def build_wheels(wheels: Path) -> Path:
 
 
 def build_venv(where: Path) -> Path:
-    """A venv of the system Python holding osops, osops-monitoring and osops-logging."""
+    """A venv of the system Python holding osops and its contrib distributions."""
     wheels = build_wheels(where / "wheels")
     venv = where / "venv"
     subprocess.run(["/usr/bin/python3", "-m", "venv", str(venv)], check=True, timeout=120)
@@ -80,6 +81,7 @@ def build_venv(where: Path) -> Path:
             "osops",
             "osops-monitoring",
             "osops-logging",
+            "osops-upgrade",
             "-r",
             str(ROOT / "requirements.txt"),
         ],

@@ -172,6 +172,11 @@ def galera(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
         yield {"host": "127.0.0.1", "port": port, **GALERA_USER}
 
 
+# The root socket of each plain MariaDB, by port: tests that create databases
+# (db_schema) need root; the galera tests take every key of the fixture as an option.
+_MARIADB_SOCKETS: dict[int, str] = {}
+
+
 @pytest.fixture(scope="session")
 def mariadb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """A plain MariaDB, not in any cluster."""
@@ -179,7 +184,14 @@ def mariadb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
     port = free_port()
     with daemon(_mariadb(where, port, wsrep=False), port, where / "mariadb.log"):
         _grant(where)
+        _MARIADB_SOCKETS[port] = f"{where}/mysql.sock"
         yield {"host": "127.0.0.1", "port": port, **GALERA_USER}
+
+
+@pytest.fixture(scope="session")
+def mariadb_root(mariadb: dict[str, Any]) -> str:
+    """The unix socket root logs in through (socket authentication) on the plain MariaDB."""
+    return _MARIADB_SOCKETS[mariadb["port"]]
 
 
 RABBIT_USER = {"username": "osops", "password": "Rabb1t-Pw"}
@@ -403,6 +415,7 @@ def keystone(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
             )
             yield {
                 "url": url,
+                "config": str(conf),
                 "fake": fake,
                 "env": {"OS_CLIENT_CONFIG_FILE": str(clouds)},
                 "password": KEYSTONE_ADMIN["password"],

@@ -17,6 +17,7 @@ SETUPS = [
     ROOT / "setup.cfg",
     ROOT / "contrib/monitoring/setup.cfg",
     ROOT / "contrib/logging/setup.cfg",
+    ROOT / "contrib/upgrade/setup.cfg",
 ]
 
 
@@ -47,11 +48,16 @@ def _imports(package: Path) -> set[str]:
 
 
 def test_core_never_imports_contrib() -> None:
-    assert not _imports(ROOT / "osops") & {"osops_monitoring", "osops_logging"}
+    assert not _imports(ROOT / "osops") & {"osops_monitoring", "osops_logging", "osops_upgrade"}
 
 
 @pytest.mark.parametrize(
-    "package", ["contrib/monitoring/osops_monitoring", "contrib/logging/osops_logging"]
+    "package",
+    [
+        "contrib/monitoring/osops_monitoring",
+        "contrib/logging/osops_logging",
+        "contrib/upgrade/osops_upgrade",
+    ],
 )
 def test_contrib_imports_only_contracts_and_values(package: str) -> None:
     allowed = {
@@ -70,7 +76,9 @@ def test_contrib_imports_only_contracts_and_values(package: str) -> None:
                 assert node.module in allowed, f"{source}: imports {node.module}"
 
 
-@pytest.mark.parametrize("where", [".", "contrib/monitoring", "contrib/logging"])
+@pytest.mark.parametrize(
+    "where", [".", "contrib/monitoring", "contrib/logging", "contrib/upgrade"]
+)
 def test_wheel_holds_only_its_packages(where: str, tmp_path: Path) -> None:
     subprocess.run(
         [
@@ -97,6 +105,7 @@ def test_wheel_holds_only_its_packages(where: str, tmp_path: Path) -> None:
         ".": "osops",
         "contrib/monitoring": "osops_monitoring",
         "contrib/logging": "osops_logging",
+        "contrib/upgrade": "osops_upgrade",
     }[where]
     assert {t for t in top if not t.endswith((".dist-info", ".data"))} == {package}
     assert not [n for n in names if "/tests/" in n or n.endswith(".log")]
@@ -108,3 +117,13 @@ def test_wheel_holds_only_its_packages(where: str, tmp_path: Path) -> None:
         assert all("/data/share/osops/dashboards/" in n for n in names if n.endswith(".yaml"))
     else:
         assert not shipped_yaml
+    shipped_data = {n.split("/data/", 1)[1] for n in names if n.endswith(".json.gz")}
+    if package == "osops_upgrade":
+        # The option data travels with the wheel; the generator and its locks do not.
+        committed = ROOT / "contrib/upgrade/osops_upgrade/data"
+        assert shipped_data == {
+            str(p.relative_to(committed)) for p in committed.glob("*/*.json.gz")
+        }
+        assert not [n for n in names if "/tools/" in n or "/locks/" in n]
+    else:
+        assert not shipped_data

@@ -102,7 +102,7 @@ class ParseLog(Command):
 
 
 class StatsLog(Command):
-    """Summarise logs: records by service and level, top errors, slowest API calls."""
+    """Summarise logs: records by service and level, top errors, slow API calls, deprecations."""
 
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
         parser = super().get_parser(prog_name)
@@ -151,6 +151,15 @@ def render_stats(data: dict[str, Any]) -> str:
             f"{call['path']}  [{call['service']}] {call['request_id'] or '-'}"
         )
     if not data["slowest_api_calls"]:
+        lines.append("  none")
+    deprecations = data.get("deprecations", [])
+    lines += ["", f"deprecation warnings logged ({len(deprecations)} distinct):"]
+    for item in deprecations:
+        lines.append(
+            f"  {item['count']:>5}  {item['host'] or '-'} {item['service']} "
+            f"[{item['kind']}] {item['message']}"
+        )
+    if not deprecations:
         lines.append("  none")
     return "\n".join(lines) + "\n"
 

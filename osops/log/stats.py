@@ -12,6 +12,13 @@ from osops.log.record import LogRecord
 
 PROBLEM_LEVELS = frozenset({"ERROR", "CRITICAL", "TRACE"})
 _DIGITS = re.compile(r"\d+")
+# oslo.config's warning for an option set under a deprecated name or group, or
+# deprecated for removal ("Option "X" from group "Y" is deprecated ...").
+_OPTION = re.compile(r'Option "(?P<option>[^"]+)" from group "(?P<group>[^"]+)" is deprecated')
+# oslo.policy's warning for a rule whose default changed under a deprecated name.
+_POLICY = re.compile(r'Policy "[^"]+":"[^"]*" was deprecated')
+# Python's warnings as logging captures them: "path.py:12: DeprecationWarning: text".
+_WARNING = re.compile(r"^\S+\.py:\d+: (?:\w+)?DeprecationWarning: ")
 
 
 class Stats:
@@ -27,6 +34,7 @@ class Stats:
         self.requests = 0
         self.server_errors = 0
         self._slowest: list[tuple[int, int, LogRecord]] = []
+        self._deprecations: dict[tuple[str, str, str], dict[str, Any]] = {}
 
     def add(self, records: Iterable[LogRecord]) -> None:
         for record in records:
@@ -45,6 +53,8 @@ class Stats:
                 key = f"{record.logger or '-'}: {_DIGITS.sub('#', first)}"
                 self.error_types[key] += 1
                 self.error_example.setdefault(key, record)
+            if record.level == "WARNING" and record.message and "eprecat" in record.message:
+                self._deprecation(record)
             if record.duration_ns is not None and record.http_method:
                 self.requests += 1
                 if record.http_status is not None and record.http_status >= 500:
@@ -54,6 +64,47 @@ class Stats:
                     heapq.heappush(self._slowest, item)
                 else:
                     heapq.heappushpop(self._slowest, item)
+
+    def _deprecation(self, record: LogRecord) -> None:
+        """Count one deprecation warning a service logged, once per host, service and text."""
+        text = " ".join((record.message or "").split())[:300]
+        option = _OPTION.search(text)
+        if option:
+            kind = "option"
+        elif _POLICY.search(text):
+            kind = "policy"
+        elif _WARNING.match(text) or (record.logger or "") == "py.warnings":
+            kind = "python"
+        elif "deprecat" in text.lower():
+            kind = "other"
+        else:
+            return
+        key = (record.host or "", record.service or "unknown", text)
+        found = self._deprecations.get(key)
+        if found is None:
+            found = self._deprecations[key] = {
+                "host": record.host,
+                "service": record.service or "unknown",
+                "kind": kind,
+                "message": text,
+                "group": option.group("group") if option else None,
+                "option": option.group("option") if option else None,
+                "logger": record.logger,
+                "count": 0,
+                "first_seen": record.timestamp,
+                "last_seen": record.timestamp,
+            }
+        found["count"] += 1
+        if record.timestamp:
+            if not found["first_seen"] or record.timestamp < found["first_seen"]:
+                found["first_seen"] = record.timestamp
+            if not found["last_seen"] or record.timestamp > found["last_seen"]:
+                found["last_seen"] = record.timestamp
+
+    @property
+    def deprecations(self) -> list[dict[str, Any]]:
+        """Every distinct deprecation warning, by host, service and text."""
+        return [self._deprecations[key] for key in sorted(self._deprecations)]
 
     @property
     def slowest(self) -> list[LogRecord]:
@@ -93,6 +144,7 @@ class Stats:
                 }
                 for r in self.slowest
             ],
+            "deprecations": self.deprecations,
         }
 
 

@@ -64,6 +64,12 @@ def icinga(
     clouds = work / "clouds.yaml"
     shutil.copy(keystone["env"]["OS_CLIENT_CONFIG_FILE"], clouds)
     os_vars = {"os-cloud": "test", "os-client-config-file": str(clouds)}
+    keystone_conf = work / "keystone.conf"  # a keystone.conf of 2025.1, for upgrade_config
+    shutil.copy(
+        Path(__file__).parent.parent / "contrib/upgrade/configs/keystone-2025.1.conf",
+        keystone_conf,
+    )
+    keystone_conf.chmod(0o644)
     services = [
         ("dummy", "dummy", {"state": 1, "text": "from icinga"}),
         ("http", "http", {"url": keystone["url"] + "/v3"}),
@@ -89,6 +95,11 @@ def icinga(
         ),
         ("keystone_token", "keystone_token", os_vars),
         ("nova_services", "nova_services", os_vars),
+        (
+            "upgrade_config",
+            "upgrade_config",
+            {"service": "keystone", "file": str(keystone_conf), "from": "2025.1"},
+        ),
     ]
     _write(conf_d / "osops-commands.conf", export(monitoring_osops, "icinga2", "--services"))
     _write(
@@ -154,7 +165,8 @@ def test_generated_config_validates(icinga: dict[str, Any]) -> None:
 
 
 @pytest.mark.parametrize(
-    "service", ["dummy", "http", "rabbitmq", "galera", "keystone_token", "nova_services"]
+    "service",
+    ["dummy", "http", "rabbitmq", "galera", "keystone_token", "nova_services", "upgrade_config"],
 )
 def test_icinga_result_matches_running_by_hand(icinga: dict[str, Any], service: str) -> None:
     result = _force(icinga, service)

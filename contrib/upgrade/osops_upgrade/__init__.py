@@ -1,0 +1,1 @@
+"""osops-upgrade: is this deployment ready for the next OpenStack release?"""
