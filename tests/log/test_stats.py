@@ -33,6 +33,7 @@ DISK = "Disk 90% full: " + "/var/lib/nova/instances/" * 5
 PLACEMENT = "Placement API at http://ctl1:8778/ did not answer within 9s "
 assert len(PLACEMENT) == 60
 WSGI = "nova.osapi_compute.wsgi.server"
+DEPRECATED = 'Option "auth_strategy" from group "api" is deprecated for removal.'
 
 API = f"""\
 no grammar knows this line, and nothing comes before it to join
@@ -48,6 +49,8 @@ no grammar knows this line, and nothing comes before it to join
 2024-05-02 09:00:06.500 100 ERROR nova.scheduler.client [-] Lost connection 3 times
 2024-05-02 09:00:07.000 100 ERROR nova.api [-] {PLACEMENT}for cmp-one
 2024-05-02 09:00:07.500 100 ERROR nova.api [-] {PLACEMENT}at cmp-two
+2024-05-02 09:00:08.000 100 WARNING oslo_config.cfg [-] {DEPRECATED}
+2024-05-02 09:00:09.000 100 WARNING oslo_config.cfg [-] {DEPRECATED}
 """
 COMPUTE = f"""\
 2024-05-02 09:00:01.500 200 INFO nova.compute.manager [{G} {C1} admin demo - - default default] Building instance
@@ -154,10 +157,10 @@ def call(seconds: float, method: str, path: str, status: int, rid: str, at: str)
 
 def test_stats_json(logs: dict[str, str]) -> None:
     assert json.loads(stats(logs["api"], logs["compute"], "--format", "json")) == {
-        "records": 17,
+        "records": 19,
         "unparsed": 1,
         "by_service": {
-            "nova-api": {"ERROR": 6, "INFO": 4, "UNPARSED": 1, "WARNING": 2},
+            "nova-api": {"ERROR": 6, "INFO": 4, "UNPARSED": 1, "WARNING": 4},
             "nova-compute": {"DEBUG": 1, "ERROR": 2, "INFO": 1},
         },
         "top_errors": [LOST, PLACEMENT_LOST, VALUE_ERROR, DISK_FULL, SCHEDULER],
@@ -167,6 +170,20 @@ def test_stats_json(logs: dict[str, str]) -> None:
             call(2.25, "POST", "/v2.1/servers", 500, A2, "01.000"),
             call(0.5, "GET", "/v2.1/servers", 200, A1, "00.000"),
             call(0.01, "GET", "/v2.1/flavors", 200, A3, "02.000"),
+        ],
+        "deprecations": [
+            {
+                "host": "ctl1",
+                "service": "nova-api",
+                "kind": "option",
+                "message": DEPRECATED,
+                "group": "api",
+                "option": "auth_strategy",
+                "logger": "oslo_config.cfg",
+                "count": 2,
+                "first_seen": "2024-05-02T09:00:08.000",
+                "last_seen": "2024-05-02T09:00:09.000",
+            }
         ],
     }
 
@@ -189,10 +206,10 @@ def test_stats_text(logs: dict[str, str]) -> None:
     disk = DISK[:97] + "..."
     assert stats(logs["api"], logs["compute"]) == textwrap.dedent(
         f"""\
-        17 records (1 unparsed)
+        19 records (1 unparsed)
 
         service          DEBUG     ERROR      INFO  UNPARSED   WARNING
-        nova-api             0         6         4         1         2
+        nova-api             0         6         4         1         4
         nova-compute         1         2         1         0         0
 
         top errors:
@@ -206,6 +223,9 @@ def test_stats_text(logs: dict[str, str]) -> None:
               2.250s  500  POST /v2.1/servers  [nova-api] {A2}
               0.500s  200  GET /v2.1/servers  [nova-api] {A1}
               0.010s  200  GET /v2.1/flavors  [nova-api] {A3}
+
+        deprecation warnings logged (1 distinct):
+              2  ctl1 nova-api [option] {DEPRECATED}
         """
     )
 
@@ -224,6 +244,9 @@ def test_stats_text_with_nothing_to_report(tmp_path: Path) -> None:
           none
 
         slowest API calls (0 requests, 0 with 5xx):
+          none
+
+        deprecation warnings logged (0 distinct):
           none
         """
     )
@@ -247,6 +270,9 @@ def test_stats_text_of_a_call_without_a_request_id(tmp_path: Path) -> None:
 
         slowest API calls (1 requests, 0 with 5xx):
               0.100s  200  GET /  [n-api] -
+
+        deprecation warnings logged (0 distinct):
+          none
         """
     )
 
@@ -346,6 +372,7 @@ def test_stats_of_files_with_no_service_and_an_empty_error(tmp_path: Path) -> No
         "api_requests": 0,
         "api_server_errors": 0,
         "slowest_api_calls": [],
+        "deprecations": [],
     }
 
 
