@@ -158,7 +158,7 @@ class DocPlugin(Command):
 
         text = docs.markdown(plugins.inspect([parsed_args.kind] if parsed_args.kind else None))
         if parsed_args.output:
-            write_atomically(parsed_args.output, text)
+            write_atomically(parsed_args.output, text, what=f"-o {parsed_args.output}")
         else:
             self.app.stdout.write(text)
         return 0

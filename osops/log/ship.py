@@ -56,7 +56,11 @@ class State:
         self.files[os.path.abspath(path)] = {"inode": inode, "offset": offset, "line": line}
         if self.path:
             write_atomically(
-                self.path, json.dumps({"files": self.files}, indent=1) + "\n", mode=0o600
+                self.path,
+                json.dumps({"files": self.files}, indent=1) + "\n",
+                mode=0o600,
+                what=f"--state {self.path}",
+                stream=False,
             )
 
 
