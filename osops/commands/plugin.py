@@ -47,7 +47,7 @@ class ListPlugin(Lister):
 def _describe_arguments(arguments: Any) -> str:
     lines = []
     for arg in arguments:
-        flags = [arg.type]
+        flags = [arg.kind]
         if arg.required:
             flags.append("required")
         if arg.repeatable:

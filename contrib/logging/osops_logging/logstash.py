@@ -35,14 +35,21 @@ class Logstash(Sink):
 
     arguments = (
         Argument("host", "Receiver address.", default="127.0.0.1"),
-        Argument("port", "Receiver port.", type="int", default=5959),
+        Argument("port", "Receiver port.", type="int", default=5959, min=1, max=65535),
         Argument(
             "protocol",
             "tcp (json_lines codec) or udp (json codec).",
             default="tcp",
             choices=("tcp", "udp"),
         ),
-        Argument("timeout", "Seconds to connect and send.", type="float", default=10.0),
+        Argument(
+            "timeout",
+            "Seconds to connect and send.",
+            type="float",
+            default=10.0,
+            min=0.1,
+            max=3600,
+        ),
     )
 
     def __init__(self, options: Mapping[str, Any]) -> None:
