@@ -104,6 +104,10 @@ class Fused(abc.ABC):
     same records as the chain it replaces gives for the whole file.
     """
 
+    #: The longest line kept whole, in bytes (the chain's, set when it fuses): a
+    #: longer line must become what :func:`osops.log.pipeline.cut` makes of it.
+    max_line: int = 1 << 20
+
     @abc.abstractmethod
     def starts_record(self, path: str, line: bytes) -> bool:
         """Whether a file may be cut just before ``line`` (one line, newline included)."""
@@ -138,6 +142,9 @@ class Sink(abc.ABC):
         :param options: declared argument values by ``Argument.dest``
         """
         self.options = options
+        #: Records :meth:`write` could not send without failing the batch (a
+        #: datagram the kernel refused): lost, and counted in the closing summary.
+        self.send_errors = 0
 
     @abc.abstractmethod
     def write(self, records: Sequence[LogRecord]) -> None:
