@@ -95,7 +95,7 @@ def test_yaml_values_for_numbers(raw: object, accepted: bool) -> None:
     if accepted:
         assert arg.convert(raw) == int(raw)  # type: ignore[call-overload]
     else:
-        with pytest.raises(UsageError, match="^--count: expected int of at least 0, got "):
+        with pytest.raises(UsageError, match=r"^--count: expected int of at least 0, got "):
             arg.convert(raw)
 
 
