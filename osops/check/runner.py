@@ -177,7 +177,7 @@ def settle(
         "warning": _as_list(merged.pop("warning", [])),
         "critical": _as_list(merged.pop("critical", [])),
         "timeout": seconds(merged.pop("timeout", DEFAULT_TIMEOUT)),
-        "verbose": int(merged.pop("verbose", 0) or 0),
+        "verbose": _verbose(merged.pop("verbose", 0)),
         "output_format": merged.pop("output-format", "nagios"),
     }
     if settings["output_format"] not in FORMATS:
@@ -211,6 +211,13 @@ def seconds(value: Any, where: str = "--timeout") -> float:
             f"{where}: must be more than 0 seconds and at most {MAX_TIMEOUT:g}, got {value!r}"
         )
     return number
+
+
+def _verbose(value: Any) -> int:
+    # argv gives a count; a --config file or a suite whatever YAML holds.
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise UsageError(f"--verbose: expected a count (0 to 3), got {value!r}")
+    return min(value, 3)
 
 
 def thresholds(cls: type[Check], name: str, specs: Iterable[str], option: str) -> dict[str, str]:

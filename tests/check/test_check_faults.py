@@ -192,15 +192,19 @@ def test_suite_exits_whatever_its_checks_do(tmp_path: Path) -> None:
 
 def test_queued_checks_get_their_own_timeout(tmp_path: Path) -> None:
     with silent_listener() as port:
+        hung = f"{{check: http, options: {{url: 'http://127.0.0.1:{port}/'}}"
         suite = _suite(
             tmp_path,
             "timeout: 1\nconcurrency: 1\nchecks:\n"
-            f"  - {{check: http, name: hung, options: {{url: 'http://127.0.0.1:{port}/'}}}}\n"
+            f"  - {hung}, name: hung1}}\n  - {hung}, name: hung2}}\n"
             "  - {check: dummy, name: fine, options: {text: ran}}\n",
         )
         proc = run_osops("check", "suite", str(suite), "-f", "json")
+    # Each hung check had its own second, and the dummy ran after them (old code
+    # gave all three 1.5 s from the suite's start: the last two "timed out").
     assert _rows(proc.stdout) == {
-        "hung": ("UNKNOWN", f"127.0.0.1:{port} did not answer within 1s"),
+        "hung1": ("UNKNOWN", f"127.0.0.1:{port} did not answer within 1s"),
+        "hung2": ("UNKNOWN", f"127.0.0.1:{port} did not answer within 1s"),
         "fine": ("OK", "ran"),
     }
 
@@ -247,3 +251,13 @@ def test_duplicate_checks_key_is_refused(tmp_path: Path) -> None:
     )
     proc = run_osops("check", "suite", str(suite))
     assert (proc.returncode, proc.stderr) == (1, f"{suite} line 3: duplicate key 'checks'\n")
+
+
+def test_verbose_from_a_config_file_is_a_count(tmp_path: Path) -> None:
+    config = tmp_path / "dummy.yaml"
+    config.write_text("verbose: abc\n")
+    proc = run_osops("check", "run", "dummy", "--config", str(config))
+    assert (proc.returncode, proc.stdout) == (
+        3,
+        "DUMMY UNKNOWN - --verbose: expected a count (0 to 3), got 'abc'\n",
+    )
