@@ -87,6 +87,7 @@ class Recording(Sink):
 
     def write(self, records: Sequence[LogRecord]) -> None:
         self.calls += 1
+        assert self.calls < 100, "retried without end"  # fails, not hangs, a test gone wrong
         self.seen_state.append(saved(self.state, self.log))
         if self.refuse(self.calls):
             raise SinkError(f"refused call {self.calls}")
@@ -159,6 +160,34 @@ def test_the_state_line_counts_every_line_of_the_last_record(tmp_path: Path) -> 
     }
 
 
+def test_the_state_keys_files_by_absolute_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "a.log", range(3))
+    sink = Recording(tmp_path / "s.json", tmp_path / "a.log")
+    assert ship.ship(["a.log"], chain(), sink, ship.State("s.json")) == 3
+    assert saved(tmp_path / "s.json", tmp_path / "a.log") is not None
+    assert ship.State("s.json").start("a.log") == (3 * len(line(0)), 3)
+
+
+def test_standard_input_is_read_and_never_checkpointed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    read, written = os.pipe()
+    os.write(written, (line(0) + line(1)).encode())
+    os.close(written)
+    with os.fdopen(read) as stdin:
+        monkeypatch.setattr("sys.stdin", stdin)
+        follower = ship.Tail("-", 0, 0, True, threading.Event(), idle=0, poll=0)
+        records = list(follower.segment())
+    assert [(r.raw[-7:], r.file, r.offset) for r in records] == [
+        ("event 0", "", 0),
+        ("event 1", "", len(line(0))),
+    ]
+    assert not follower.resumable and not follower.follow
+
+
 def test_progress_and_count(tmp_path: Path) -> None:
     log = tmp_path / "a.log"
     write(log, range(25))
@@ -180,14 +209,20 @@ class Stop(threading.Event):
         return self.is_set()
 
 
-def test_retry_backs_off_and_gives_up_after_the_limit(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("limit", "delays"),
+    [(0, []), (0.5, [0.5]), (1.0, [0.5, 1.0]), (1.5, [0.5, 1.0]), (1.6, [0.5, 1.0, 2.0])],
+)
+def test_retry_backs_off_and_gives_up_after_the_limit(
+    tmp_path: Path, limit: float, delays: list[float]
+) -> None:
     log, state, stop = tmp_path / "a.log", tmp_path / "state.json", Stop()
     write(log, range(3))
     sink = Recording(state, log, refuse=lambda call: True)
     with pytest.raises(SinkError):
-        ship.ship([str(log)], chain(), sink, ship.State(str(state)), stop=stop, retry_limit=1.5)
-    assert stop.asked == [0.5, 1.0]  # 1.5 s waited: the limit, reached, ends it
-    assert sink.calls == 3
+        ship.ship([str(log)], chain(), sink, ship.State(str(state)), stop=stop, retry_limit=limit)
+    assert stop.asked == delays  # given up once the delays waited reach the limit
+    assert sink.calls == len(delays) + 1
     assert not state.exists()
 
 
@@ -342,6 +377,18 @@ def test_rotation_ends_a_segment_with_the_old_files_last_line(tmp_path: Path) ->
     assert follower.inode == log.stat().st_ino
 
 
+def test_truncation_below_a_partial_line_is_seen(tmp_path: Path) -> None:
+    log = tmp_path / "a.log"
+    log.write_bytes(b"abc\nhalf")  # 8 bytes read, the line at 4 not ended
+    follower = tail(log, follow=True, partial_after=3600)
+    assert [r.raw for r in follower.segment()] == ["abc"]
+    with open(log, "r+b") as fh:
+        fh.truncate(0)
+        fh.write(b"01234\n")  # 6 bytes: past the line's start, short of what was read
+    assert [(r.raw, r.offset) for r in follower.segment()] == [("half", 4)]  # as it was left
+    assert [(r.raw, r.offset) for r in follower.segment()] == [("01234", 0)]
+
+
 def test_copytruncate_reads_again_from_the_start(tmp_path: Path) -> None:
     log = tmp_path / "a.log"
     log.write_bytes(b"first\nsecond\n")
@@ -356,13 +403,13 @@ def test_copytruncate_reads_again_from_the_start(tmp_path: Path) -> None:
 
 def test_a_long_line_is_cut_and_the_rest_read_past(tmp_path: Path) -> None:
     log = tmp_path / "a.log"
-    log.write_bytes(b"a\n" + b"x" * 100 + b"\r\nb\n" + b"y" * 50)
+    log.write_bytes(b"a\n" + b"x" * 100 + b"\r\n0123456789\n" + b"y" * 50)
     records = list(tail(log, max_line=10).segment())
     assert [(r.raw, r.offset, r.end) for r in records] == [
         ("a", 0, 2),
         ("xxxxxxxxxx [truncated by osops: line of 101 bytes]", 2, 104),
-        ("b", 104, 106),
-        ("yyyyyyyyyy [truncated by osops: line of 50 bytes]", 106, 156),
+        ("0123456789", 104, 115),  # as long as allowed: whole
+        ("yyyyyyyyyy [truncated by osops: line of 50 bytes]", 115, 165),
     ]
 
 
