@@ -213,7 +213,7 @@ class Rabbitmq(Check):
                 sock = getattr(response.raw.connection, "sock", None)
                 if sock is not None:
                     sock.settimeout(self._left())
-                chunk = response.raw.read1(65536)
+                chunk = response.raw.read1(65536, decode_content=True)  # gzip: bounded too
                 if not chunk:
                     break
                 body += chunk

@@ -82,3 +82,27 @@ def test_checks_keep_their_own_deadline_in_a_suite(tmp_path: Path) -> None:
 def test_bad_options_name_the_option(argv: list[str], message: str) -> None:
     proc = run_osops("check", "run", *argv)
     assert (proc.returncode, proc.stdout) == (3, message + "\n")
+
+
+def _gzipped(body: bytes) -> hostile.Behaviour:
+    import gzip
+
+    data = gzip.compress(body, 9)
+    return hostile.raw(
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Encoding: gzip\r\n"
+        b"Content-Length: %d\r\n\r\n%s" % (len(data), data)
+    )
+
+
+def test_rabbitmq_reads_gzip_and_cuts_a_gzip_bomb() -> None:
+    with hostile.serve(_gzipped(b"[]")) as port:
+        proc = run_osops("check", "run", "rabbitmq", "--url", f"http://127.0.0.1:{port}")
+    assert proc.stdout == "RABBITMQ UNKNOWN - management API listed no nodes\n"  # decoded
+    with hostile.serve(_gzipped(b"[" + b" " * (64 << 20) + b"]")) as port:  # 64 KB on the wire
+        done = run_measured(
+            [str(OSOPS), "check", "run", "rabbitmq", "--url", f"http://127.0.0.1:{port}"],
+            30,
+            MEMORY,
+        )
+    assert done.stdout.endswith("with more than --max-size 16777216 bytes\n"), done
+    assert done.rss_mib < 150, done
