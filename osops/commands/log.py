@@ -11,6 +11,7 @@ from cliff.lister import Lister
 
 from osops.exceptions import LogError
 from osops.log import pipeline, text
+from osops.log.base import MAX_LINE
 from osops.log.record import LogRecord
 
 
@@ -40,9 +41,9 @@ def _add_chain_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--max-line-size",
         type=_bytes,
-        default=pipeline.MAX_LINE,
+        default=MAX_LINE,
         metavar="BYTES",
-        help=f"longest line kept whole (default {pipeline.MAX_LINE}); a longer one keeps "
+        help=f"longest line kept whole (default {MAX_LINE}); a longer one keeps "
         "this many bytes and is marked '[truncated by osops: line of N bytes]'",
     )
 

@@ -14,7 +14,7 @@ from typing import IO, Any
 
 from osops import plugins
 from osops.exceptions import LogError, PluginLoadError, PluginNotFound, UsageError
-from osops.log.base import Filter, Fused, Sink, Step
+from osops.log.base import MAX_LINE, Filter, Fused, Sink, Step, cut
 from osops.log.record import LogRecord
 from osops.options import parse_options
 
@@ -26,23 +26,9 @@ DEFAULT_FILTERS = ("redact", "parse", "enrich")
 REDACT = "redact"
 #: The path that means standard input.
 STDIN = "-"
-#: Bytes of one line kept by default; a longer line keeps this much, marked (see :func:`cut`).
-MAX_LINE = 1 << 20
 #: Errors of a compressed file that is cut short or is no gzip file at all.
 GZIP_ERRORS = (EOFError, zlib.error, gzip.BadGzipFile)
 _SKIP = 1 << 16
-
-
-def cut(head: bytes, length: int) -> bytes:
-    """A line longer than the cap: its first bytes and a marker giving its length.
-
-    Every reader (record by record, fused, shipping) cuts the same way, so a
-    long line is one record whichever path reads it, never lost silently.
-
-    :param head: the line's first bytes, as many as the cap
-    :param length: the whole line's length in bytes, without its newline
-    """
-    return head + b" [truncated by osops: line of %d bytes]" % length
 
 
 def lines(stream: IO[bytes], limit: int = MAX_LINE) -> Iterator[tuple[bytes, int]]:

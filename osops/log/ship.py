@@ -13,17 +13,8 @@ from typing import Any
 
 from osops.exceptions import LogError, SinkError
 from osops.files import check_writable, write_atomically
-from osops.log.base import Sink
-from osops.log.pipeline import (
-    GZIP_ERRORS,
-    MAX_LINE,
-    STDIN,
-    Chain,
-    batches,
-    cut,
-    is_stream,
-    open_log,
-)
+from osops.log.base import MAX_LINE, Sink, cut
+from osops.log.pipeline import GZIP_ERRORS, STDIN, Chain, batches, is_stream, open_log
 from osops.log.record import LogRecord
 
 LOG = logging.getLogger(__name__)

@@ -21,8 +21,7 @@ from typing import Any, Final
 import orjson
 
 from osops.exceptions import LogError
-from osops.log.base import Fused, Step
-from osops.log.pipeline import cut
+from osops.log.base import Fused, Step, cut
 from osops.log.record import FIELDS
 from osops.log.redact import Redact, mask, redact_bytes, secret_spans
 from osops_logging.enrich import Enrich
