@@ -106,7 +106,7 @@ def fifo_parse(work: Path) -> Measured:
     os.mkfifo(fifo)
 
     def feed() -> None:
-        with open(fifo, "w") as fh:
+        with contextlib.suppress(BrokenPipeError), open(fifo, "w") as fh:  # a reader gone
             fh.write("".join(LINE.format(n=n) for n in range(100)))
 
     threading.Thread(target=feed, daemon=True).start()
