@@ -59,7 +59,7 @@ def _plugin(info: PluginInfo) -> list[str]:
         out += ["| option | type | default | description |", "| --- | --- | --- | --- |"]
         for arg in arguments:
             flags = (
-                [arg.type]
+                [arg.kind]
                 + (["required"] if arg.required else [])
                 + (["repeatable"] if arg.repeatable else [])
                 + (["secret"] if arg.secret else [])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import re
 
@@ -30,6 +31,8 @@ class Argument(Value):
         through a ``--config`` file or the environment, never argv
     :param choices: the only values accepted
     :param metavar: placeholder in usage text
+    :param min: for ``int`` and ``float``, the lowest value accepted
+    :param max: for ``int`` and ``float``, the highest value accepted
     """
 
     __slots__ = (
@@ -42,6 +45,8 @@ class Argument(Value):
         "secret",
         "choices",
         "metavar",
+        "min",
+        "max",
     )
 
     def __init__(
@@ -55,6 +60,8 @@ class Argument(Value):
         secret: bool = False,
         choices: tuple[str, ...] = (),
         metavar: str | None = None,
+        min: float | None = None,
+        max: float | None = None,
     ) -> None:
         self.name = name
         self.help = help
@@ -65,6 +72,8 @@ class Argument(Value):
         self.secret = secret
         self.choices = choices
         self.metavar = metavar
+        self.min = min
+        self.max = max
 
     @property
     def dest(self) -> str:
@@ -88,7 +97,24 @@ class Argument(Value):
             found.append(f"flag {self.name!r} cannot be repeatable or have choices")
         if self.required and self.default is not None:
             found.append(f"argument {self.name!r} is required but has a default")
+        bounded = self.min is not None or self.max is not None
+        if bounded and self.type not in ("int", "float"):
+            found.append(f"argument {self.name!r} has a range but is not a number")
+        elif self.min is not None and self.max is not None and self.min > self.max:
+            found.append(f"argument {self.name!r} has min above max")
         return found
+
+    @property
+    def kind(self) -> str:
+        """The type and range in words, e.g. ``int from 1 to 65535``."""
+        low, high = _shown(self.min), _shown(self.max)
+        if self.min is not None and self.max is not None:
+            return f"{self.type} from {low} to {high}"
+        if self.min is not None:
+            return f"{self.type} of at least {low}"
+        if self.max is not None:
+            return f"{self.type} of at most {high}"
+        return self.type
 
     def convert(self, raw: Any) -> Any:
         """Turn one raw value (from argv, ``KEY=VALUE`` or YAML) into the declared type.
@@ -112,13 +138,27 @@ class Argument(Value):
                 if text in ("0", "false", "no", "off"):
                     return False
                 raise ValueError(raw)
+            if kind is not str and isinstance(raw, bool):
+                raise ValueError(raw)  # YAML's true is no number
+            if kind is int and isinstance(raw, float) and not raw.is_integer():
+                raise ValueError(raw)  # nor is 2.5 a port or a count
             value = kind(raw)
-        except (TypeError, ValueError):
+            if kind is float and not math.isfinite(value):
+                raise ValueError(raw)  # nan and inf are no timeout, nor any other setting
+            if (self.min is not None and value < self.min) or (
+                self.max is not None and value > self.max
+            ):
+                raise ValueError(raw)
+        except (TypeError, ValueError, OverflowError):
             shown = "<hidden>" if self.secret else repr(raw)
-            raise UsageError(f"--{self.name}: expected {self.type}, got {shown}") from None
+            raise UsageError(f"--{self.name}: expected {self.kind}, got {shown}") from None
         if self.choices and str(value) not in self.choices:
             raise UsageError(f"--{self.name}: {value!r} is not one of {', '.join(self.choices)}")
         return value
+
+
+def _shown(number: float | None) -> str:
+    return f"{number:g}" if isinstance(number, float) else str(number)
 
 
 def secret_variable(option: str) -> str:

@@ -17,7 +17,7 @@ def test_reference_covers_every_plugin_with_its_options() -> None:
     for name in ("dummy", "http", "rabbitmq", "galera", "nova_services"):
         assert f"### `{name}`" in text
     assert (
-        "| `--expected-size` | int |  | Nodes the cluster should have; fewer is CRITICAL. |"
+        "| `--expected-size` | int of at least 1 |  | Nodes the cluster should have; fewer is CRITICAL. |"
         in text
     )
     assert "| `--password` | str, secret |  |" in text

@@ -23,7 +23,15 @@ def render(result: CheckResult, fmt: str, verbose: int = 0) -> str:
 
 def _clean(text: str) -> str:
     # A '|' would start perfdata early and a newline would end the status line.
-    return text.replace("|", "!").replace("\n", " ").strip()
+    return _controls(text.replace("|", "!").replace("\n", " ").strip())
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _controls(text: str) -> str:
+    """Control characters escaped: a NUL from a server ends a C string in Icinga."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 def _number(value: float | None) -> str:
@@ -59,7 +67,7 @@ def nagios(result: CheckResult, verbose: int = 0) -> str:
         line += " | " + " ".join(perfdata_item(p) for p in result.perfdata)
     lines = [line]
     if verbose:
-        lines.extend(detail.replace("|", "!") for detail in result.details)
+        lines.extend(_controls(detail.replace("|", "!")) for detail in result.details)
     return "\n".join(lines) + "\n"
 
 

@@ -7,6 +7,7 @@ and the one check being run, and nothing of cliff or stevedore.
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import sys
 import time
@@ -175,8 +176,8 @@ def settle(
     settings = {
         "warning": _as_list(merged.pop("warning", [])),
         "critical": _as_list(merged.pop("critical", [])),
-        "timeout": _timeout(merged.pop("timeout", DEFAULT_TIMEOUT)),
-        "verbose": int(merged.pop("verbose", 0) or 0),
+        "timeout": seconds(merged.pop("timeout", DEFAULT_TIMEOUT)),
+        "verbose": _verbose(merged.pop("verbose", 0)),
         "output_format": merged.pop("output-format", "nagios"),
     }
     if settings["output_format"] not in FORMATS:
@@ -190,14 +191,33 @@ def _as_list(value: Any) -> list[str]:
     return [str(v) for v in value] if isinstance(value, list) else [str(value)]
 
 
-def _timeout(value: Any) -> float:
+#: The longest timeout a check or a suite may be given, in seconds.
+MAX_TIMEOUT = 3600.0
+
+
+def seconds(value: Any, where: str = "--timeout") -> float:
+    """A timeout: a number of seconds above 0 and at most :data:`MAX_TIMEOUT`.
+
+    :raises UsageError: naming ``where`` and the range (YAML's true, .nan and .inf too)
+    """
     try:
-        seconds = float(value)
+        if isinstance(value, bool):
+            raise ValueError(value)
+        number = float(value)
     except (TypeError, ValueError):
-        raise UsageError(f"--timeout: expected seconds, got {value!r}") from None
-    if seconds <= 0:
-        raise UsageError("--timeout: must be more than 0 seconds")
-    return seconds
+        raise UsageError(f"{where}: expected seconds, got {value!r}") from None
+    if not 0 < number <= MAX_TIMEOUT:  # nan is neither
+        raise UsageError(
+            f"{where}: must be more than 0 seconds and at most {MAX_TIMEOUT:g}, got {value!r}"
+        )
+    return number
+
+
+def _verbose(value: Any) -> int:
+    # argv gives a count; a --config file or a suite whatever YAML holds.
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise UsageError(f"--verbose: expected a count (0 to 3), got {value!r}")
+    return min(value, 3)
 
 
 def thresholds(cls: type[Check], name: str, specs: Iterable[str], option: str) -> dict[str, str]:
@@ -490,5 +510,32 @@ def main(
         result = execute(cls, name, options, settings)
     except Exception as exc:  # a check's own bug is UNKNOWN, never a traceback
         result = failure(name, exc, verbose)
-    out.write(scrub(render(result, fmt, verbose), secrets_of(cls, options)))
+    text = scrub(render(result, fmt, verbose), secrets_of(cls, options))
+    try:
+        if out is None:
+            raise OSError(errno.EBADF, "closed")
+        out.write(text)
+        out.flush()
+    except (OSError, ValueError) as exc:  # full, closed or gone: Icinga gets no status line
+        _unwritable(out, exc)
+        return int(State.UNKNOWN)
     return result.exit_code
+
+
+def _unwritable(out: Any, exc: BaseException) -> None:
+    """Say on stderr, in one line, that the result could not be written (UNKNOWN)."""
+    reason = getattr(exc, "strerror", None) or str(exc)
+    name = "standard output" if out in (None, sys.stdout) else getattr(out, "name", "the output")
+    try:
+        sys.stderr.write(f"osops: cannot write the check result to {name}: {reason}\n")
+        sys.stderr.flush()
+    except (OSError, ValueError, AttributeError):  # AttributeError: no stderr at all
+        pass  # nowhere left to say it; the exit code still does
+    if out is not None and out is sys.stdout:
+        # What is still buffered would fail again at exit, with a traceback-like warning.
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
+        except (OSError, ValueError, AttributeError):
+            pass

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import concurrent.futures
-import time
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from osops.check import runner
+from osops.check import runner, threads
 from osops.check.base import Check, State
 from osops.check.result import CheckResult
 from osops.exceptions import UsageError
@@ -28,22 +27,32 @@ class Entry(Value):
 class Suite(Value):
     """A parsed suite file."""
 
-    __slots__ = ("concurrency", "entries", "path", "timeout")
+    __slots__ = ("concurrency", "deadline", "entries", "path", "timeout")
 
     def __init__(
-        self, path: str, entries: tuple[Entry, ...], concurrency: int, timeout: float
+        self,
+        path: str,
+        entries: tuple[Entry, ...],
+        concurrency: int,
+        timeout: float,
+        deadline: float | None = None,
     ) -> None:
         self.path = path
         self.entries = entries
         self.concurrency = concurrency
+        #: Seconds each check may take, from its own start.
         self.timeout = timeout
+        #: Seconds the whole suite may take, if bounded: checks not started by
+        #: then never run, and are reported so.
+        self.deadline = deadline
 
 
 def load(path: str) -> Suite:
     """Read and validate a suite file.
 
     ``checks`` is a list of ``{check: PLUGIN, name: NAME, options: {...}}``;
-    ``concurrency`` and ``timeout`` (per check, seconds) are optional.
+    ``concurrency``, ``timeout`` (per check, seconds, from its own start) and
+    ``deadline`` (seconds for the whole suite) are optional.
 
     :raises UsageError: naming the file, line and field at fault
     """
@@ -52,7 +61,7 @@ def load(path: str) -> Suite:
     data = read_yaml(path, path)
     if not isinstance(data, dict) or not isinstance(data.get("checks"), list):
         raise UsageError(f"{path}: expected a mapping with a list under 'checks'")
-    unknown = set(data) - {"checks", "concurrency", "timeout"}
+    unknown = set(data) - {"checks", "concurrency", "timeout", "deadline"}
     if unknown:
         raise UsageError(f"{path}: unknown key {sorted(unknown)[0]!r}")
     entries: list[Entry] = []
@@ -69,14 +78,25 @@ def load(path: str) -> Suite:
         if any(entry.name == name for entry in entries):
             raise UsageError(f"{path}: checks[{number}]: name {name!r} is used twice")
         entries.append(Entry(name, item["check"], options))
-    try:
-        concurrency = int(data.get("concurrency", 8))
-        timeout = float(data.get("timeout", runner.DEFAULT_TIMEOUT))
-    except (TypeError, ValueError):
-        raise UsageError(f"{path}: concurrency and timeout must be numbers") from None
-    if concurrency < 1 or timeout <= 0:
-        raise UsageError(f"{path}: concurrency and timeout must be positive")
-    return Suite(path, tuple(entries), concurrency, timeout)
+    concurrency = data.get("concurrency", 8)
+    if (
+        isinstance(concurrency, bool)
+        or not isinstance(concurrency, int)
+        or not 1 <= concurrency <= MAX_CONCURRENCY
+    ):
+        raise UsageError(
+            f"{path}: concurrency: expected a whole number from 1 to {MAX_CONCURRENCY}, "
+            f"got {concurrency!r}"
+        )
+    timeout = runner.seconds(data.get("timeout", runner.DEFAULT_TIMEOUT), f"{path}: timeout")
+    deadline = data.get("deadline")
+    if deadline is not None:
+        deadline = runner.seconds(deadline, f"{path}: deadline")
+    return Suite(path, tuple(entries), concurrency, timeout, deadline)
+
+
+#: The most checks a suite runs at once (one thread each).
+MAX_CONCURRENCY = 256
 
 
 def _run_one(
@@ -94,7 +114,9 @@ def run(suite: Suite, load: Callable[[str], type[Check]] = runner.load_check) ->
     """Run every check of a suite concurrently; each result is named after its entry.
 
     A check's failure (bad options, a broken plugin, a timeout) is that
-    check's UNKNOWN, never the suite's end.
+    check's UNKNOWN, never the suite's end. Each check's timeout runs from its
+    own start; past the suite's deadline, checks still running or never
+    started are UNKNOWN, saying which.
     """
     prepared: dict[str, tuple[type[Check], dict[str, Any], dict[str, Any]]] = {}
     results: dict[str, CheckResult] = {}
@@ -103,25 +125,17 @@ def run(suite: Suite, load: Callable[[str], type[Check]] = runner.load_check) ->
             prepared[entry.name] = _run_one(suite, entry, load)
         except Exception as exc:  # reported as this check's UNKNOWN
             results[entry.name] = runner.failure(entry.name, exc)
-    pool = concurrent.futures.ThreadPoolExecutor(suite.concurrency, "osops-check")
     plugin_of = {entry.name: entry.check for entry in suite.entries}
-    futures = {
-        name: pool.submit(runner.execute, cls, name, values, settings, False, plugin_of[name])
+    tasks = [
+        (
+            name,
+            functools.partial(runner.execute, cls, name, values, settings, False, plugin_of[name]),
+            settings["timeout"],
+        )
         for name, (cls, settings, values) in prepared.items()
-    }
-    started = time.monotonic()
-    for name, future in futures.items():
-        budget = prepared[name][1]["timeout"]
-        # Checks run concurrently: each may still have its whole timeout left.
-        remaining = max(0.0, started + budget + 0.5 - time.monotonic())
-        try:
-            results[name] = future.result(timeout=remaining)
-        except concurrent.futures.TimeoutError:
-            results[name] = CheckResult(name, State.UNKNOWN, f"timed out after {budget:g}s")
-        except Exception as exc:  # reported as this check's UNKNOWN
-            results[name] = runner.failure(name, exc)
-    # Threads still blocked past their timeout end with their sockets' own timeouts.
-    pool.shutdown(wait=False, cancel_futures=True)
+    ]
+    for name, outcome in threads.run_all(tasks, suite.concurrency, suite.deadline).items():
+        results[name] = _result(name, outcome, prepared[name][1]["timeout"], suite.deadline)
     for name, result in results.items():
         if not result.check or result.check == name:
             results[name] = result.replace(check=plugin_of[name])
@@ -134,6 +148,25 @@ def run(suite: Suite, load: Callable[[str], type[Check]] = runner.load_check) ->
                 details=tuple(runner.scrub(d, hidden) for d in result.details),
             )
     return [results[entry.name] for entry in suite.entries]
+
+
+def _result(
+    name: str, outcome: threads.Outcome, timeout: float, deadline: float | None
+) -> CheckResult:
+    status = threads.Status
+    if outcome.status is status.DONE:
+        result: CheckResult = outcome.value
+        return result
+    if outcome.status is status.FAILED:
+        assert outcome.error is not None
+        return runner.failure(name, outcome.error)
+    if outcome.status is status.TIMED_OUT:
+        summary = f"timed out after {timeout:g}s"
+    elif outcome.status is status.STOPPED:
+        summary = f"stopped by the suite's deadline of {deadline:g}s after {outcome.seconds:.1f}s"
+    else:
+        summary = f"never ran: the suite's deadline of {deadline:g}s came first"
+    return CheckResult(name, State.UNKNOWN, summary, duration=outcome.seconds)
 
 
 def worst(results: Sequence[CheckResult]) -> State:

@@ -72,14 +72,19 @@ class SuiteCheck(Lister):
         results = suite.run(loaded)
         self.worst = int(suite.worst(results))
         if parsed_args.junit:
-            write_atomically(parsed_args.junit, junit.render(loaded.path, results))
-        if parsed_args.prometheus_textfile:
             write_atomically(
-                _textfile(parsed_args.prometheus_textfile, loaded.path), prometheus_many(results)
+                parsed_args.junit,
+                junit.render(loaded.path, results),
+                what=f"--junit {parsed_args.junit}",
+            )
+        if parsed_args.prometheus_textfile:
+            textfile = _textfile(parsed_args.prometheus_textfile, loaded.path)
+            write_atomically(
+                textfile, prometheus_many(results), what=f"--prometheus-textfile {textfile}"
             )
         if parsed_args.save:
             text = json.dumps([as_dict(r) for r in results], indent=2) + "\n"
-            write_atomically(parsed_args.save, text)
+            write_atomically(parsed_args.save, text, what=f"--save {parsed_args.save}")
         columns: tuple[str, ...] = ("Name", "State", "Summary", "Duration")
         rows: list[tuple[Any, ...]] = [
             (r.name, r.state.name, r.summary, round(r.duration, 3)) for r in results
@@ -164,7 +169,7 @@ class ExportCheck(Command):
         else:
             text = export.as_json(checks, command)
         if parsed_args.output:
-            write_atomically(parsed_args.output, text)
+            write_atomically(parsed_args.output, text, what=f"-o {parsed_args.output}")
         else:
             self.app.stdout.write(text)
         return 0

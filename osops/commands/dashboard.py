@@ -116,7 +116,7 @@ class ExportDashboard(Command):
         options = parse_options(cls.arguments, parsed_args.options, f"exporter {parsed_args.to!r}")
         text = cls(options).export(definitions.load(path))
         if parsed_args.output:
-            write_atomically(parsed_args.output, text)
+            write_atomically(parsed_args.output, text, what=f"-o {parsed_args.output}")
         else:
             self.app.stdout.write(text)
         return 0

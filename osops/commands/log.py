@@ -11,11 +11,17 @@ from cliff.lister import Lister
 
 from osops.exceptions import LogError
 from osops.log import pipeline, text
+from osops.log.base import MAX_LINE
 from osops.log.record import LogRecord
 
 
 def _add_chain_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("files", metavar="FILE", nargs="+", help="log files (.gz too)")
+    parser.add_argument(
+        "files",
+        metavar="FILE",
+        nargs="+",
+        help="log files (.gz too), pipes and FIFOs; - is standard input",
+    )
     parser.add_argument(
         "--filter",
         dest="filters",
@@ -32,12 +38,46 @@ def _add_chain_options(parser: argparse.ArgumentParser) -> None:
         metavar="FILTER.KEY=VALUE",
         help="option of one filter, e.g. parse.format=oslo",
     )
+    parser.add_argument(
+        "--max-line-size",
+        type=_bytes,
+        default=MAX_LINE,
+        metavar="BYTES",
+        help=f"longest line kept whole (default {MAX_LINE}); a longer one keeps "
+        "this many bytes and is marked '[truncated by osops: line of N bytes]'",
+    )
 
 
-def _records(parsed_args: Any) -> Iterator[LogRecord]:
-    chain = pipeline.build_chain(parsed_args.filters, parsed_args.filter_options)
-    for path in parsed_args.files:
+def _chain(parsed_args: Any) -> pipeline.Chain:
+    return pipeline.build_chain(
+        parsed_args.filters, parsed_args.filter_options, parsed_args.max_line_size
+    )
+
+
+def _records(parsed_args: Any, paths: Sequence[str] | None = None) -> Iterator[LogRecord]:
+    chain = _chain(parsed_args)
+    for path in parsed_args.files if paths is None else paths:
         yield from chain.records(path)
+
+
+def _seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 <= seconds <= 86400:  # nan and inf are neither
+        raise argparse.ArgumentTypeError(f"{text}: must be from 0 to 86400 seconds")
+    return seconds
+
+
+def _bytes(text: str) -> int:
+    try:
+        size = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of bytes") from None
+    if not 1 <= size <= 1 << 30:
+        raise argparse.ArgumentTypeError(f"{size}: must be from 1 to {1 << 30} bytes")
+    return size
 
 
 def _jobs(text: str) -> int:
@@ -78,7 +118,7 @@ class ParseLog(Command):
         from osops.log import parallel
 
         jobs = parsed_args.jobs or parallel.default_jobs()
-        chain = pipeline.build_chain(parsed_args.filters, parsed_args.filter_options)
+        chain = _chain(parsed_args)
         out: IO[bytes]
         stdout = self.app.stdout
         try:
@@ -196,10 +236,14 @@ class TraceLog(Lister):
         return parser
 
     def take_action(self, parsed_args: Any) -> tuple[Sequence[str], list[tuple[Any, ...]]]:
-        ids = related_ids(_records(parsed_args), parsed_args.request_id)
-        found = [
-            r for r in _records(parsed_args) if r.request_id in ids or r.global_request_id in ids
-        ]
+        # Read twice: a pipe or standard input is first kept in a temporary file.
+        with pipeline.seekable(parsed_args.files) as paths:
+            ids = related_ids(_records(parsed_args, paths), parsed_args.request_id)
+            found = [
+                r
+                for r in _records(parsed_args, paths)
+                if r.request_id in ids or r.global_request_id in ids
+            ]
         found.sort(key=lambda r: (r.timestamp or "", r.file, r.offset))
         columns = ("Time", "Host", "Service", "Level", "Logger", "Request", "Message")
         rows = [
@@ -250,11 +294,19 @@ class ShipLog(Command):
         )
         parser.add_argument(
             "--retry-for",
-            type=float,
+            type=_seconds,
             default=30.0,
             metavar="SECONDS",
             help="without --follow, how long a failing sink is retried "
             "(default 30; with --follow, until stopped)",
+        )
+        parser.add_argument(
+            "--partial-after",
+            type=_seconds,
+            default=5.0,
+            metavar="SECONDS",
+            help="with --follow, how long a file must stay unchanged before a last line "
+            "without a newline is shipped as it is (default 5); it is shipped once",
         )
         parser.add_argument(
             "--format", choices=("text", "json"), default="text", help="of the closing summary"
@@ -269,7 +321,7 @@ class ShipLog(Command):
 
         from osops.log import ship
 
-        chain = pipeline.build_chain(parsed_args.filters, parsed_args.filter_options)
+        chain = _chain(parsed_args)
         sink = pipeline.build_sink(parsed_args.sink, parsed_args.sink_options)
         state = ship.State(parsed_args.state)
         stop = threading.Event()
@@ -293,6 +345,7 @@ class ShipLog(Command):
             stop=stop,
             progress=progress,
             retry_limit=parsed_args.retry_for,
+            partial_after=parsed_args.partial_after,
         )
         if progress is not None:
             self.app.stderr.write("\n")
@@ -301,12 +354,15 @@ class ShipLog(Command):
             "files": len(parsed_args.files),
             "sink": parsed_args.sink,
             "seconds": round(time.monotonic() - started, 3),
+            "send_errors": getattr(sink, "send_errors", 0),
         }
         if parsed_args.format == "json":
             self.app.stdout.write(json.dumps(summary) + "\n")
         else:
+            count = summary["send_errors"]
+            errors = f" ({count} send errors)" if count else ""
             self.app.stderr.write(
                 f"shipped {shipped} records from {len(parsed_args.files)} "
-                f"files to {parsed_args.sink} in {summary['seconds']}s\n"
+                f"files to {parsed_args.sink} in {summary['seconds']}s{errors}\n"
             )
         return 0

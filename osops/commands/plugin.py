@@ -47,7 +47,7 @@ class ListPlugin(Lister):
 def _describe_arguments(arguments: Any) -> str:
     lines = []
     for arg in arguments:
-        flags = [arg.type]
+        flags = [arg.kind]
         if arg.required:
             flags.append("required")
         if arg.repeatable:
@@ -158,7 +158,7 @@ class DocPlugin(Command):
 
         text = docs.markdown(plugins.inspect([parsed_args.kind] if parsed_args.kind else None))
         if parsed_args.output:
-            write_atomically(parsed_args.output, text)
+            write_atomically(parsed_args.output, text, what=f"-o {parsed_args.output}")
         else:
             self.app.stdout.write(text)
         return 0

@@ -14,6 +14,8 @@ from osops.exceptions import DashboardError
 
 #: Where pip installs the bundled definitions (setup.cfg data_files).
 INSTALLED = os.path.join(sys.prefix, "share", "osops", "dashboards")
+#: The longest problem message shown (schema errors quote the value at fault).
+_MESSAGE = 300
 
 
 def directory() -> str:
@@ -70,20 +72,15 @@ def _field(path: Iterable[Any]) -> str:
 def problems(path: str) -> list[str]:
     """Every way a definition file is broken, each as ``FILE:LINE: FIELD: what``."""
     import jsonschema
-    import yaml
+
+    from osops.files import YamlError, read_yaml_document
 
     try:
-        with open(path) as fh:
-            text = fh.read()
-    except OSError as exc:
-        return [f"{path}: {exc.strerror}"]
-    try:
-        node = yaml.compose(text)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark is not None else ""
-        return [f"{path}{line}: not valid YAML ({getattr(exc, 'problem', 'syntax error')})"]
+        node, data = read_yaml_document(path, path)
+    except YamlError as exc:
+        where = f":{exc.line}" if exc.line else ""
+        detail = f" ({exc.detail})" if exc.detail else ""
+        return [f"{path}{where}: {exc.problem}{detail}"]
     if node is None:
         return [f"{path}:1: (top level): empty file"]
     validator = jsonschema.Draft202012Validator(schema())
@@ -94,7 +91,10 @@ def problems(path: str) -> list[str]:
             # Point at the unexpected key itself, not at the mapping holding it.
             allowed = set(error.schema.get("properties", {}))
             location.append(sorted(set(error.instance) - allowed)[0])
-        found.append(f"{path}:{_line(node, location)}: {_field(location)}: {error.message}")
+        message = error.message  # quotes the value at fault, which may be big
+        if len(message) > _MESSAGE:
+            message = message[: _MESSAGE - 3] + "..."
+        found.append(f"{path}:{_line(node, location)}: {_field(location)}: {message}")
     return found
 
 
@@ -103,12 +103,11 @@ def load(path: str) -> Dashboard:
 
     :raises DashboardError: listing every problem with file, line and field
     """
-    import yaml
+    from osops.files import read_yaml
 
     broken = problems(path)
     if broken:
         raise DashboardError("; ".join(broken))
-    with open(path) as fh:
-        data = yaml.safe_load(fh)
+    data = read_yaml(path, path)
     name = os.path.splitext(os.path.basename(path))[0]
     return Dashboard.from_dict(name, data)

@@ -14,6 +14,20 @@ LOG = logging.getLogger(__name__)
 
 #: One configured step of a chain: its name, its filter class and its options.
 Step = tuple[str, type["Filter"], Mapping[str, Any]]
+#: Bytes of one line kept by default; a longer line keeps this much, marked (see :func:`cut`).
+MAX_LINE = 1 << 20
+
+
+def cut(head: bytes, length: int) -> bytes:
+    """A line longer than the cap: its first bytes and a marker giving its length.
+
+    Every reader (record by record, fused, shipping) cuts the same way, so a
+    long line is one record whichever path reads it, never lost silently.
+
+    :param head: the line's first bytes, as many as the cap
+    :param length: the whole line's length in bytes, without its newline
+    """
+    return head + b" [truncated by osops: line of %d bytes]" % length
 
 
 class Filter(abc.ABC):
@@ -104,6 +118,10 @@ class Fused(abc.ABC):
     same records as the chain it replaces gives for the whole file.
     """
 
+    #: The longest line kept whole, in bytes (the chain's, set when it fuses): a
+    #: longer line must become what :func:`cut` makes of it.
+    max_line: int = MAX_LINE
+
     @abc.abstractmethod
     def starts_record(self, path: str, line: bytes) -> bool:
         """Whether a file may be cut just before ``line`` (one line, newline included)."""
@@ -138,6 +156,9 @@ class Sink(abc.ABC):
         :param options: declared argument values by ``Argument.dest``
         """
         self.options = options
+        #: Records :meth:`write` could not send without failing the batch (a
+        #: datagram the kernel refused): lost, and counted in the closing summary.
+        self.send_errors = 0
 
     @abc.abstractmethod
     def write(self, records: Sequence[LogRecord]) -> None:

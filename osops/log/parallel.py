@@ -27,7 +27,7 @@ import orjson
 
 from osops.exceptions import LogError
 from osops.log.base import Fused
-from osops.log.pipeline import Chain, read
+from osops.log.pipeline import Chain, is_stream, lines, read
 
 LOG = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ def write_json_lines(chain: Chain, paths: Sequence[str], out: BinaryIO, jobs: in
     """
     _keep_freed_memory()  # here and, forked, in the workers
     fused = chain.fused()
-    plain = [path for path in paths if fused is not None and not path.endswith(".gz")]
+    plain = [path for path in paths if fused is not None and _splittable(path)]
     if fused is None or jobs < 2 or sum(_size(path) for path in plain) < 2 * PIECE:
         for block in json_lines(chain, paths):
             out.write(block)
@@ -71,7 +71,7 @@ def write_json_lines(chain: Chain, paths: Sequence[str], out: BinaryIO, jobs: in
         with context.Pool(jobs, initializer=_start_worker, initargs=initargs) as pool:
             window: collections.deque[AsyncResult[str | bytes]] = collections.deque()
             for path in paths:
-                if path.endswith(".gz"):
+                if not _splittable(path):
                     while window:
                         _append(out, window.popleft().get())
                     for block in record_by_record(chain, path):
@@ -89,7 +89,7 @@ def json_lines(chain: Chain, paths: Sequence[str]) -> Iterator[bytes]:
     """Every record of every file, in order, as JSON lines in blocks of bytes, here."""
     fused = chain.fused()
     for path in paths:
-        if fused is None or path.endswith(".gz"):
+        if fused is None or not _splittable(path):
             yield from record_by_record(chain, path)
         else:
             for start, stop, line in pieces(fused, path):
@@ -143,19 +143,25 @@ def pieces(fused: Fused, path: str, size: int = PIECE) -> Iterator[tuple[int, in
             start = stop
 
 
+def _splittable(path: str) -> bool:
+    """Whether a file can be cut into pieces: plain, and of a size that says what it holds."""
+    return not path.endswith(".gz") and not is_stream(path)
+
+
 def _cut(fused: Fused, path: str, fh: Any, target: int, total: int) -> int:
     """The first offset at or after ``target`` where a record starts (or the end)."""
     if target >= total:
         return total
-    fh.seek(target - 1)
-    fh.readline()  # to the start of the next line
-    while True:
-        position = fh.tell()
-        raw = fh.readline()
-        if not raw:
-            return total
-        if fused.starts_record(path, raw):
-            return int(position)
+    position = target - 1
+    fh.seek(position)
+    rest = True  # of the line ``target`` falls in
+    # Lines as every reader sees them: a line too long is judged by its cut form.
+    for raw, length in lines(fh, fused.max_line):
+        if not rest and fused.starts_record(path, raw):
+            return position
+        position += length
+        rest = False
+    return total
 
 
 def _count_lines(fh: Any, start: int, stop: int, buffer: bytearray) -> int:
@@ -183,7 +189,7 @@ def record_by_record(
 ) -> Iterator[bytes]:
     """JSON lines from the chain run record by record (all of a file, or a range)."""
     dumps = orjson.dumps
-    records = chain.run(read(path, start, line, stop))
+    records = chain.run(read(path, start, line, stop, chain.max_line))
     while batch := list(itertools.islice(records, 500)):
         yield b"".join(dumps(record.to_dict()) + b"\n" for record in batch)
 

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import itertools
+import os
+import stat
+import sys
+import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from typing import IO, Any
 
 from osops import plugins
 from osops.exceptions import LogError, PluginLoadError, PluginNotFound, UsageError
-from osops.log.base import Filter, Fused, Sink, Step
+from osops.log.base import MAX_LINE, Filter, Fused, Sink, Step, cut
 from osops.log.record import LogRecord
 from osops.options import parse_options
 
@@ -19,46 +24,131 @@ from osops.options import parse_options
 DEFAULT_FILTERS = ("redact", "parse", "enrich")
 #: Appended when a chain lacks it: nothing leaves osops unredacted.
 REDACT = "redact"
+#: The path that means standard input.
+STDIN = "-"
+#: Errors of a compressed file that is cut short or is no gzip file at all.
+GZIP_ERRORS = (EOFError, zlib.error, gzip.BadGzipFile)
+_SKIP = 1 << 16
+
+
+def lines(stream: IO[bytes], limit: int = MAX_LINE) -> Iterator[tuple[bytes, int]]:
+    """Each line of a stream and the bytes it took there, in time linear in its length.
+
+    A line of more than ``limit`` bytes (without its newline) is given :func:`cut`;
+    the rest of it is read past, never held.
+
+    :returns: (the line, cut or not, with its newline if it had one; its length in the stream)
+    """
+    while raw := stream.readline(limit + 1):
+        length = len(raw)
+        if length > limit and not raw.endswith(b"\n"):
+            ended = False
+            while more := stream.readline(_SKIP):
+                length += len(more)
+                if more.endswith(b"\n"):
+                    ended = True
+                    break
+            raw = cut(raw[:limit], length - ended) + (b"\n" if ended else b"")
+        yield raw, length
+
+
+def is_stream(path: str, empty: bool = True) -> bool:
+    """Whether a path can only be read from start to end (stdin, a FIFO, a /proc file).
+
+    :param empty: count a regular file that says it is empty as a stream too
+        (/proc files report size 0 and have lines)
+    """
+    if path == STDIN:
+        return True
+    try:
+        info = os.stat(path)
+    except OSError:
+        return False  # reported when it is opened
+    return not stat.S_ISREG(info.st_mode) or (empty and info.st_size == 0)
+
+
+def open_log(path: str) -> IO[bytes]:
+    """Open a log for reading: ``-`` is standard input, ``.gz`` is read through gzip.
+
+    :raises LogError: naming the path
+    """
+    if path == STDIN:
+        try:
+            return os.fdopen(os.dup(sys.stdin.fileno()), "rb")
+        except (AttributeError, OSError, ValueError):
+            raise LogError("-: standard input is closed") from None
+    try:
+        if path.endswith(".gz"):
+            return gzip.open(path, "rb")  # type: ignore[return-value]  # a binary stream too
+        return open(path, "rb")
+    except OSError as exc:
+        raise LogError(f"{path}: {exc.strerror or exc}") from None
 
 
 def read(
-    path: str, offset: int = 0, line: int = 0, stop: int | None = None
+    path: str, offset: int = 0, line: int = 0, stop: int | None = None, limit: int = MAX_LINE
 ) -> Iterator[LogRecord]:
     """Stream one file's lines as raw records with their byte offset and line number.
 
-    Memory stays constant whatever the file size; ``.gz`` files are read
-    through gzip (offsets then count uncompressed bytes).
+    Memory stays bounded whatever the file and its lines: a line over
+    ``limit`` bytes is :func:`cut`. ``.gz`` files are read through gzip
+    (offsets then count uncompressed bytes); ``-`` is standard input, and
+    pipes, FIFOs and /proc files are read as they come.
 
     :param offset: byte offset to start at (the start of a line)
     :param line: number of the line before that offset
     :param stop: offset to stop before (a line start); None reads to the end
-    :raises LogError: the file cannot be opened
+    :param limit: the longest line kept whole, in bytes
+    :raises LogError: the file cannot be opened, or its compression is broken
     """
-    try:
-        # Closed by the with-block below; opened here so the error names the path.
-        stream: gzip.GzipFile | IO[bytes] = (
-            gzip.open(path, "rb") if path.endswith(".gz") else open(path, "rb")  # noqa: SIM115
-        )
-    except OSError as exc:
-        raise LogError(f"{path}: {exc.strerror or exc}") from None
+    stream = open_log(path)
+    name = "" if path == STDIN else path
     with stream:
-        if offset:
-            stream.seek(offset)
-        for number, raw in enumerate(stream, line + 1):
-            if stop is not None and offset >= stop:
-                return
-            text = raw.decode("utf-8", "replace").rstrip("\r\n")
-            record = LogRecord(raw=text, file=path, offset=offset, line=number)
-            offset += len(raw)
-            record.end = offset
-            yield record
+        try:
+            if offset:
+                stream.seek(offset)
+            for number, (raw, length) in enumerate(lines(stream, limit), line + 1):
+                if stop is not None and offset >= stop:
+                    return
+                text = raw.decode("utf-8", "replace").rstrip("\r\n")
+                record = LogRecord(raw=text, file=name, offset=offset, line=number)
+                offset += length
+                record.end = offset
+                yield record
+        except GZIP_ERRORS as exc:
+            raise LogError(f"{path}: {exc}") from None
+        except OSError as exc:
+            raise LogError(f"{path}: {exc.strerror or exc}") from None
+
+
+@contextlib.contextmanager
+def seekable(paths: Sequence[str]) -> Iterator[list[str]]:
+    """Paths that can be read twice: streams (stdin, FIFOs) are first copied to a
+    private temporary file, removed afterwards."""
+    import shutil
+    import tempfile
+
+    with contextlib.ExitStack() as stack:
+        out = []
+        for path in paths:
+            if not is_stream(path):
+                out.append(path)
+                continue
+            spool = stack.enter_context(tempfile.NamedTemporaryFile(prefix="osops-log-"))
+            with open_log(path) as source:
+                shutil.copyfileobj(source, spool)
+            spool.flush()
+            out.append(spool.name)
+        yield out
 
 
 class Chain:
     """The configured filter steps; a fresh set of instances runs over each file."""
 
-    def __init__(self, steps: Sequence[Step]) -> None:
+    def __init__(self, steps: Sequence[Step], max_line: int = MAX_LINE) -> None:
         self.steps = steps
+        #: The longest line kept whole; longer ones are :func:`cut`.
+        self.max_line = max_line
 
     @property
     def names(self) -> list[str]:
@@ -73,13 +163,14 @@ class Chain:
 
     def records(self, path: str) -> Iterator[LogRecord]:
         """Every record of one file, through the whole chain."""
-        return self.run(read(path))
+        return self.run(read(path, limit=self.max_line))
 
     def fused(self) -> Fused | None:
         """The chain as one pass, if one of its filters can fuse it (see Filter.fuse)."""
         for _, cls, _ in self.steps:
             fused = cls.fuse(self.steps)
             if fused is not None:
+                fused.max_line = self.max_line
                 return fused
         return None
 
@@ -96,7 +187,9 @@ def _load(kind_name: str, name: str, contract: type) -> Any:
     return cls
 
 
-def build_chain(names: Sequence[str] | None, option_pairs: Sequence[str] = ()) -> Chain:
+def build_chain(
+    names: Sequence[str] | None, option_pairs: Sequence[str] = (), max_line: int = MAX_LINE
+) -> Chain:
     """Load filters by name, with ``NAME.KEY=VALUE`` options, redaction last if absent.
 
     :raises UsageError: unknown filter, unknown option or bad value
@@ -118,7 +211,7 @@ def build_chain(names: Sequence[str] | None, option_pairs: Sequence[str] = ()) -
         cls = _load("filter", name, Filter)
         options = parse_options(cls.arguments, per_filter.get(name, []), f"filter {name!r}")
         steps.append((name, cls, options))
-    return Chain(steps)
+    return Chain(steps, max_line)
 
 
 def build_sink(name: str, option_pairs: Sequence[str] = ()) -> Sink:

@@ -28,8 +28,10 @@ ARGUMENTS = (
         "Retries of a batch on 429 and 5xx, with exponential backoff.",
         type="int",
         default=5,
+        min=0,
+        max=100,
     ),
-    Argument("timeout", "Seconds per request.", type="float", default=30.0),
+    Argument("timeout", "Seconds per request.", type="float", default=30.0, min=0.1, max=3600),
 )
 _RETRY_ON = (429, 500, 502, 503, 504)
 

@@ -21,7 +21,7 @@ from typing import Any, Final
 import orjson
 
 from osops.exceptions import LogError
-from osops.log.base import Fused, Step
+from osops.log.base import Fused, Step, cut
 from osops.log.record import FIELDS
 from osops.log.redact import Redact, mask, redact_bytes, secret_spans
 from osops_logging.enrich import Enrich
@@ -68,21 +68,14 @@ class DefaultChain(Fused):
             fh = open(path, "rb")  # noqa: SIM115 - closed below, opened here to name the path
         except OSError as exc:
             raise LogError(f"{path}: {exc.strerror or exc}") from None
+        limit: int = self.max_line
         with fh:
             fh.seek(start)
-            remaining = stop - start
-            carry = b""
-            while remaining > 0 or carry:
-                block = fh.read(min(BLOCK, remaining)) if remaining > 0 else b""
-                remaining = remaining - len(block) if block else 0  # 0: the file shrank
-                data = carry + block
-                if remaining > 0 and block:
-                    cut = data.rfind(b"\n") + 1
-                    data, carry = data[:cut], data[cut:]
-                else:
-                    carry = b""  # the range's end: a last line may lack its newline
+            for data, whole in _blocks(fh, stop - start, limit):
                 out: list[bytes] = []
                 lines, sizes = _lines(data)
+                if whole >= 0:
+                    sizes = [whole]  # one line cut short: its length in the file
                 for raw, size in zip(lines, sizes, strict=True):
                     number += 1
                     # "end" is one past a last line with no newline; it is not written.
@@ -96,6 +89,60 @@ class DefaultChain(Fused):
                     yield b"\n".join(out)
         for done in parser.flush():
             yield dumps(_finish(done, service, host)) + b"\n"
+
+
+def _blocks(fh: Any, remaining: int, limit: int) -> Iterator[tuple[bytes, int]]:
+    """A byte range as blocks of whole lines, in time and memory linear in its size.
+
+    A line of more than ``limit`` bytes comes alone, :func:`cut` as every
+    reader cuts it, with its length in the file; only its head is ever held.
+
+    :returns: (block, -1) or (one cut line, the line's length without newline)
+    """
+    carry = b""  # the start of a line the last block did not end
+    skipped = -1  # inside a line longer than the cap (carry is its head): bytes past it
+    while remaining > 0 or carry:
+        block = fh.read(min(BLOCK, remaining)) if remaining > 0 else b""
+        remaining = remaining - len(block) if block else 0  # 0: the file shrank
+        if skipped >= 0:
+            newline = block.find(b"\n")
+            if newline < 0 and remaining > 0:
+                skipped += len(block)
+                continue
+            length = limit + skipped + (newline if newline >= 0 else len(block))
+            yield cut(carry, length), length
+            carry, skipped = b"", -1
+            block = block[newline + 1 :] if newline >= 0 else b""
+        data = carry + block
+        if remaining > 0 and block:
+            at = data.rfind(b"\n") + 1
+            data, carry = data[:at], data[at:]
+            if len(carry) > limit:
+                skipped = len(carry) - limit
+                carry = carry[:limit]
+        else:
+            carry = b""  # the range's end: a last line may lack its newline
+        if len(data) > limit:
+            yield from _long_lines(data, limit)
+        elif data:
+            yield data, -1
+
+
+def _long_lines(data: bytes, limit: int) -> Iterator[tuple[bytes, int]]:
+    """A block's lines, those longer than ``limit`` alone and cut (see :func:`_blocks`)."""
+    size = len(data)
+    start = begin = 0  # the line looked at; the first line not yet given out
+    while start < size:
+        newline = data.find(b"\n", start)
+        stop = size if newline < 0 else newline
+        if stop - start > limit:
+            if begin < start:
+                yield data[begin:start], -1
+            yield cut(data[start : start + limit], stop - start), stop - start
+            begin = stop + 1
+        start = stop + 1
+    if begin < size:
+        yield data[begin:], -1
 
 
 def _lines(data: bytes) -> tuple[list[str], list[int]]:

@@ -43,6 +43,8 @@ class Parse(Filter):
             "year",
             "Year of syslog timestamps, which carry none (default: the file's modification year).",
             type="int",
+            min=1,
+            max=9999,
         ),
     )
     on_error = "keep"  # an unparsable record is still shipped, tagged

@@ -43,6 +43,7 @@ class Drop(Filter):
             "Of the records the other options would drop, keep 1 in N (0: keep none).",
             type="int",
             default=0,
+            min=0,
         ),
         Argument(
             "keep-unparsed", "Never drop records no parser understood.", type="bool", default=True

@@ -29,11 +29,18 @@ class Galera(Check):
     service = "galera"
     arguments = (
         Argument("host", "Address of the database node.", default="127.0.0.1"),
-        Argument("port", "TCP port of the database node.", type="int", default=3306),
+        Argument(
+            "port", "TCP port of the database node.", type="int", default=3306, min=1, max=65535
+        ),
         Argument("socket", "Unix socket instead of host and port."),
         Argument("username", "Database user (needs no privilege beyond USAGE).", default="root"),
         Argument("password", "Password of that user.", secret=True),
-        Argument("expected-size", "Nodes the cluster should have; fewer is CRITICAL.", type="int"),
+        Argument(
+            "expected-size",
+            "Nodes the cluster should have; fewer is CRITICAL.",
+            type="int",
+            min=1,
+        ),
     )
     perfdata = (
         Perf(

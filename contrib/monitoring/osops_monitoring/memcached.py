@@ -25,7 +25,14 @@ class Memcached(Check):
     service = "memcached"
     arguments = (
         Argument("host", "Address of the memcached server.", default="127.0.0.1"),
-        Argument("port", "TCP port of the memcached server.", type="int", default=11211),
+        Argument(
+            "port",
+            "TCP port of the memcached server.",
+            type="int",
+            default=11211,
+            min=1,
+            max=65535,
+        ),
     )
     perfdata = (
         Perf(

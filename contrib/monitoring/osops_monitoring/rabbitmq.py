@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 from osops.check.base import Argument, Check, Detail, Perf, State, metric
 from osops.exceptions import CheckError, ServiceDown, UsageError
@@ -32,6 +33,13 @@ class Rabbitmq(Check):
         Argument("queue", "Only queues whose name matches this regular expression."),
         Argument("cacert", "CA bundle for an https URL."),
         Argument("insecure", "Do not verify the TLS certificate.", type="bool", default=False),
+        Argument(
+            "max-size",
+            "Bytes of each API answer read at most (a big cluster's queue list may need more).",
+            type="int",
+            default=16 << 20,
+            min=1,
+        ),
     )
     perfdata = (
         Perf(
@@ -88,6 +96,7 @@ class Rabbitmq(Check):
     primary = "partitions"
 
     def probe(self) -> Iterator[nagiosplugin.Metric | Detail]:
+        self._deadline = time.monotonic() + self.timeout  # both requests, connect to last byte
         nodes = self._get("/api/nodes")
         if not isinstance(nodes, list) or not nodes:
             raise CheckError("management API listed no nodes")
@@ -160,12 +169,15 @@ class Rabbitmq(Check):
         verify: bool | str = not self.options["insecure"]
         if self.options["cacert"] and verify:
             verify = self.options["cacert"]
+        if self.options["cacert"] and not self._readable(self.options["cacert"]):
+            raise UsageError(f"--cacert {self.options['cacert']}: cannot be read")
         try:
             response = requests.get(
                 url,
                 auth=(self.options["username"], self.options["password"] or ""),
-                timeout=self.timeout,
+                timeout=self._left(),
                 verify=verify,
+                stream=True,
             )
         except requests.exceptions.SSLError as exc:
             raise CheckError(f"TLS to the management API failed: {_first_line(exc)}") from None
@@ -177,6 +189,12 @@ class Rabbitmq(Check):
             raise CheckError(f"management API unreachable: {_first_line(exc)}") from None
         except requests.exceptions.Timeout:
             raise CheckError(f"management API did not answer in {self.timeout:g}s") from None
+        with response:
+            return self._answer(response, path)
+
+    def _answer(self, response: Any, path: str) -> Any:
+        import requests
+
         if response.status_code in (401, 403):
             raise CheckError(
                 f"management API refused user {self.options['username']!r} "
@@ -186,10 +204,58 @@ class Rabbitmq(Check):
             raise ServiceDown(f"management API answered HTTP {response.status_code}")
         if response.status_code != 200:
             raise CheckError(f"management API answered HTTP {response.status_code} for {path}")
+        body = bytearray()
+        limit = self.options["max_size"]
         try:
-            return response.json()
+            while True:
+                # One read at a time, each within what is left of the timeout: a
+                # server trickling bytes never keeps the check past it.
+                sock = getattr(response.raw.connection, "sock", None)
+                if sock is not None:
+                    sock.settimeout(self._left())
+                chunk = response.raw.read1(65536, decode_content=True)  # gzip: bounded too
+                if not chunk:
+                    break
+                body += chunk
+                if len(body) > limit:
+                    raise CheckError(
+                        f"management API answered {path} with more than --max-size {limit} bytes"
+                    )
+                self._left()
+        except (OSError, requests.exceptions.RequestException, _urllib3_errors()) as exc:
+            if time.monotonic() >= self._deadline:
+                raise CheckError(f"management API did not answer in {self.timeout:g}s") from None
+            raise CheckError(
+                f"management API answer to {path} broke off: {_first_line(exc)}"
+            ) from None
+        try:
+            import json
+
+            return json.loads(body)
         except ValueError:
             raise CheckError(f"management API answered {path} with invalid JSON") from None
+
+    def _left(self) -> float:
+        """Seconds left of the timeout.
+
+        :raises CheckError: none
+        """
+        left = self._deadline - time.monotonic()
+        if left <= 0:
+            raise CheckError(f"management API did not answer in {self.timeout:g}s")
+        return left
+
+    @staticmethod
+    def _readable(path: str) -> bool:
+        import os
+
+        return os.access(path, os.R_OK)
+
+
+def _urllib3_errors() -> type[Exception]:
+    import urllib3.exceptions
+
+    return urllib3.exceptions.HTTPError
 
 
 def _quote(text: str) -> str:

@@ -99,27 +99,3 @@ def test_elasticsearch_client_is_refused_by_plain_osmem(osmem_url: str) -> None:
     assert proc.returncode == 1
     assert proc.stderr.strip().startswith(f"elasticsearch at {osmem_url}: ")
     assert len(proc.stderr.strip().splitlines()) == 1
-
-
-def test_unreachable_cluster_is_one_line(tmp_path: Any) -> None:
-    from servers import free_port
-
-    proc = run_osops(
-        "log",
-        "ship",
-        str(SAMPLES / "functional_01-simple_in_l3-agent.log"),
-        "--sink",
-        "opensearch",
-        "--option",
-        f"hosts=http://127.0.0.1:{free_port()}",
-        "--option",
-        "retries=0",
-        "--retry-for",
-        "0",
-        "--state",
-        str(tmp_path / "state.json"),
-    )
-    assert proc.returncode == 1
-    assert proc.stderr.strip().startswith("opensearch at http://127.0.0.1:")
-    assert len(proc.stderr.strip().splitlines()) == 1
-    assert not (tmp_path / "state.json").exists()  # nothing accepted, nothing checkpointed
