@@ -214,7 +214,10 @@ def seconds(value: Any, where: str = "--timeout") -> float:
 
 
 def _verbose(value: Any) -> int:
-    # argv gives a count; a --config file or a suite whatever YAML holds.
+    # argv gives a count; a --config file or a suite whatever YAML holds
+    # ("verbose:" with no value is YAML's null: not set).
+    if value is None:
+        return 0
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise UsageError(f"--verbose: expected a count (0 to 3), got {value!r}")
     return min(value, 3)
@@ -398,6 +401,12 @@ def execute(
     )
 
 
+#: How long after its timeout the alarm stops a check. A check that keeps its
+#: own deadline (as it should) ends first, with its own message ("did not
+#: answer within 10s"); the alarm is the backstop for one that does not.
+ALARM_MARGIN = 0.3
+
+
 def _with_timeout(seconds: float, func: Any) -> None:
     # SIGALRM interrupts blocking socket calls too; nagiosplugin's own helper
     # only takes whole seconds.
@@ -407,7 +416,7 @@ def _with_timeout(seconds: float, func: Any) -> None:
         raise nagiosplugin.Timeout(f"{seconds:g}s")
 
     previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    signal.setitimer(signal.ITIMER_REAL, seconds + ALARM_MARGIN)
     try:
         func()
     finally:

@@ -320,8 +320,8 @@ def test_settle_names_the_check_of_a_missing_option() -> None:
         ),
         ({"timeout": "soon"}, "--timeout: expected seconds, got 'soon'"),
         ({"timeout": None}, "--timeout: expected seconds, got None"),
-        ({"timeout": 0}, "--timeout: must be more than 0 seconds"),
-        ({"timeout": -1}, "--timeout: must be more than 0 seconds"),
+        ({"timeout": 0}, "--timeout: must be more than 0 seconds and at most 3600, got 0"),
+        ({"timeout": -1}, "--timeout: must be more than 0 seconds and at most 3600, got -1"),
     ],
 )
 def test_settle_names_what_does_not_fit(config: dict[str, Any], message: str) -> None:
