@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import shutil
 import signal
 import sys
@@ -14,6 +15,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from support import keystone, rabbitmq  # noqa: E402
 from support.cloud import Cloud  # noqa: E402
+from support.cloud.seed import seed  # noqa: E402
 
 
 def main() -> int:
@@ -35,6 +37,7 @@ def main() -> int:
         cloud = Cloud(args.dir / "services", ks.url, ks.password, node.api, node.amqp)
         cloud.start()
         try:
+            seed(cloud.api)
             clouds = ks.clouds_yaml(args.dir / "clouds.yaml")
             for step, seconds in cloud.timings.items():
                 print(f"{step:>22}: {seconds:5.1f} s")
@@ -45,10 +48,8 @@ def main() -> int:
             print(f"logs under {cloud.settings.work}")
             if not args.exit:
                 print("Ctrl-C stops the cloud.", flush=True)
-                try:
+                with contextlib.suppress(KeyboardInterrupt):
                     stop.wait()
-                except KeyboardInterrupt:
-                    pass
         finally:
             cloud.stop()
     return 0

@@ -85,6 +85,14 @@ class Api:
             )
         return response.json() if response.content else None
 
+    def request_raw(self, method: str, service: str, path: str, data: bytes) -> None:
+        headers = {"X-Auth-Token": self.token(), "Content-Type": "application/octet-stream"}
+        response = requests.request(
+            method, self.base(service) + path, data=data, headers=headers, timeout=60
+        )
+        if response.status_code >= 400:
+            raise RuntimeError(f"{method} {service}{path}: HTTP {response.status_code}")
+
     def get(self, service: str, path: str) -> Any:
         return self.request("GET", service, path)
 
