@@ -159,6 +159,8 @@ class QuotaHeadroom(OpenStackCheck):
             try:
                 quotas = data.get("quota_set") or data["quota"]
                 for resource in resources:
+                    if resource not in quotas and service == "network":
+                        continue  # no L3 plugin, no floating IPs: nothing to run out of
                     entry = quotas[resource]
                     limit, used = int(entry["limit"]), int(entry[used_key])
                     if limit > 0 and used >= share * limit:

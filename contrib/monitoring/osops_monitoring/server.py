@@ -156,7 +156,11 @@ class ServerBoot(SyntheticCheck):
         return [{"uuid": found[0]["id"] if found else wanted}]
 
     def leftovers(self, session: Session, prefix: str) -> list[tuple[str, str, float]]:
-        data = self.get(session, "compute", f"/servers/detail?name=^{prefix}", headers=COMPUTE)
+        from urllib.parse import quote
+
+        data = self.get(
+            session, "compute", f"/servers/detail?name={quote('^' + prefix)}", headers=COMPUTE
+        )
         try:
             return [
                 (s["id"], s["name"], age_seconds(s["created"]))

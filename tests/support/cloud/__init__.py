@@ -68,7 +68,10 @@ class Cloud:
     def _bring_up(self, service: Any) -> None:
         name = service.__name__.rsplit(".", 1)[-1]
         began = time.monotonic()
-        service.prepare(self.settings)
+        if service is neutron:
+            neutron.prepare(self.settings, self.procs)
+        else:
+            service.prepare(self.settings)
         self.timings[f"{name} prepared"] = time.monotonic() - began
         if service in (nova, neutron):
             service.start(self.settings, self.procs, self._consumed)
@@ -126,6 +129,17 @@ class Cloud:
         return bool(self._rabbit("GET", f"/api/queues/openstack/{queue}")["consumers"])
 
     def _catalog(self) -> None:
+        # The services call each other as the admin user with a service token;
+        # keystonemiddleware accepts a service token only from a user with the
+        # "service" role, as operators give their services' users.
+        # (keystone-manage bootstrap makes the role; assign it to admin.)
+        role = self.api.get("keystone", "/roles?name=service")["roles"][0]
+        user = self.api.get("keystone", "/users?name=admin")["users"][0]["id"]
+        self.api.request(
+            "PUT",
+            "keystone",
+            f"/projects/{self.api.project_id}/users/{user}/roles/{role['id']}",
+        )
         for service in SERVICES:
             for name, kind, path in service.CATALOG:
                 self.register(
