@@ -83,7 +83,7 @@ class ApiEndpoint(OpenStackCheck):
     def _catalog(self, session: Session) -> dict[str, str]:
         access = session.auth.get_access(session)  # type: ignore[union-attr]
         endpoints = access.service_catalog.get_endpoints(
-            interface=self.options["os_interface"], region_name=self.options["os_region_name"]
+            interface=self.options["os_interface"], region_name=self.region
         )
         return {kind: found[0]["url"] for kind, found in endpoints.items() if found}
 

@@ -77,6 +77,8 @@ class OpenStackCheck(Check, abc.ABC):
             ) from None
         session.timeout = self.timeout
         self._auth_url_seen = cloud.config.get("auth", {}).get("auth_url")
+        # The region of clouds.yaml or OS_REGION_NAME, when --os-region-name does not say.
+        self.region = self.options["os_region_name"] or cloud.config.get("region_name") or None
         self.authenticate(session)
         return session
 
@@ -130,7 +132,7 @@ class OpenStackCheck(Check, abc.ABC):
                 endpoint_filter={
                     "service_type": service_type,
                     "interface": self.options["os_interface"],
-                    "region_name": self.options["os_region_name"],
+                    "region_name": self.region,
                 },
                 headers=headers or {},
                 json=json,

@@ -263,7 +263,7 @@ def test_neutron_ip_pool_external_networks_only(os: dict[str, Any]) -> None:
         proc = check(os, "neutron_ip_pool", "-w", "3:")
         assert (proc.returncode, proc.stdout.partition(" | ")[0]) == (
             2,
-            "NEUTRON_IP_POOL CRITICAL - free_ips[provider] has 0 free addresses",
+            "NEUTRON_IP_POOL CRITICAL - free_ips[provider] has 0 free addresses (outside range 1:)",
         )
     finally:
         for port in ports:

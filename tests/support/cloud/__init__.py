@@ -2,7 +2,8 @@
 
 Behind the test Keystone and RabbitMQ (one vhost), from one venv pinned by
 ``tests/fixtures/cloud/constraints.txt`` (``.work/cloud-venv``, made by
-``tools/setup --dev``), each on sqlite with write-ahead logging. The services'
+``tools/setup --dev``), placement, glance and cinder on SQLite with write-ahead
+logging, nova and neutron on a MariaDB of the cloud's own (support.cloud.database). The services'
 databases are prepared in parallel and each starts as soon as its own is ready;
 every wait is bounded. ``tools/cloud`` starts the same cloud by hand.
 """
@@ -68,8 +69,8 @@ class Cloud:
     def _bring_up(self, service: Any) -> None:
         name = service.__name__.rsplit(".", 1)[-1]
         began = time.monotonic()
-        if service is neutron:
-            neutron.prepare(self.settings, self.procs)
+        if service in (nova, neutron):
+            service.prepare(self.settings, self.procs)
         else:
             service.prepare(self.settings)
         self.timings[f"{name} prepared"] = time.monotonic() - began

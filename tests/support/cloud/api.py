@@ -12,7 +12,7 @@ from .base import Settings
 #: Microversions the set-up speaks; the checks choose their own.
 HEADERS = {
     "compute": {"OpenStack-API-Version": "compute 2.96"},
-    "placement": {"OpenStack-API-Version": "placement 1.39"},
+    "placement": {"OpenStack-API-Version": "placement 1.36"},
     "volume": {"OpenStack-API-Version": "volume 3.70"},
 }
 

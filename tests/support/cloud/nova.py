@@ -10,6 +10,7 @@ from __future__ import annotations
 import shutil
 from typing import Any
 
+from . import database
 from .api import Api
 from .base import (
     DOWN_TIME,
@@ -21,7 +22,6 @@ from .base import (
     gunicorn,
     ini,
     run,
-    sqlite_wal,
     wait,
 )
 
@@ -29,7 +29,7 @@ CATALOG = [("nova", "compute", "/v2.1")]
 COMPUTE_HOST = "cmp-1"
 
 
-def _conf(settings: Settings) -> dict[str, Any]:
+def _conf(settings: Settings, url: Any) -> dict[str, Any]:
     where = settings.dir("nova")
     sections = common(settings, "nova")
     sections["DEFAULT"].update(
@@ -46,8 +46,8 @@ def _conf(settings: Settings) -> dict[str, Any]:
             "update_resources_interval": 5,
         }
     )
-    sections["api_database"] = {"connection": settings.sqlite("nova_api")}
-    sections["database"] = {"connection": settings.sqlite("nova_cell1")}
+    sections["api_database"] = {"connection": url("nova_api")}
+    sections["database"] = {"connection": url("nova_cell1")}
     sections["wsgi"] = {"api_paste_config": where / "api-paste.ini"}
     sections["api"] = {"auth_strategy": "keystone"}
     sections["placement"] = {**settings.password_auth(), "valid_interfaces": "public"}
@@ -65,22 +65,24 @@ def _conf(settings: Settings) -> dict[str, Any]:
     return sections
 
 
-def prepare(settings: Settings) -> None:
+def prepare(settings: Settings, procs: Processes) -> None:
     where = settings.dir("nova")
     shutil.copy(VENV.parent / "etc" / "nova" / "api-paste.ini", where)
-    (where / "nova.conf").write_text(ini(_conf(settings)))
+    urls = {
+        name: database.start(settings, procs, name)
+        for name in ("nova_api", "nova_cell0", "nova_cell1")
+    }
+    (where / "nova.conf").write_text(ini(_conf(settings, urls.get)))
     (where / "nova-compute.conf").write_text(ini({"DEFAULT": {"host": COMPUTE_HOST}}))
     manage = [VENV / "nova-manage", "--config-file", where / "nova.conf"]
     log = where / "prepare.log"
     run([*manage, "api_db", "sync"], log)
     run(
-        [*manage, "cell_v2", "map_cell0", "--database_connection", settings.sqlite("nova_cell0")],
+        [*manage, "cell_v2", "map_cell0", "--database_connection", urls["nova_cell0"]],
         log,
     )
     run([*manage, "cell_v2", "create_cell", "--name", "cell1"], log)
     run([*manage, "db", "sync"], log)
-    for name in ("nova_api", "nova_cell0", "nova_cell1"):
-        sqlite_wal(settings.sqlite(name))
 
 
 def start(settings: Settings, procs: Processes, queues: Any) -> None:
