@@ -282,6 +282,8 @@ def cloud(
             real.register(
                 name, kind, proxies[kind].url + (f"/v{path}" if path else ""), FAULT_REGION
             )
+        # Keystone itself in that region too: checks that list projects find it there.
+        real.register("keystone", "identity", keystone["url"] + "/v3", FAULT_REGION)
         real.timings["fixture"] = time.monotonic() - started
         yield {**keystone, "cloud": real, "ids": ids, "proxies": proxies}
     finally:

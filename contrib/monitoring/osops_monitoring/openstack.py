@@ -149,8 +149,9 @@ class OpenStackCheck(Check, abc.ABC):
         except ka.ConnectFailure as exc:
             raise ServiceDown(f"{service_type} API unreachable: {_reason(exc)}") from None
         except ka.ConnectTimeout:
+            seconds = min(timeout or self.timeout, self.timeout)
             raise CheckError(
-                f"{service_type} API did not accept a connection in {self.timeout:g}s"
+                f"{service_type} API did not accept a connection in {seconds:g}s"
             ) from None
         except ka.RequestTimeout:
             seconds = min(timeout or self.timeout, self.timeout)

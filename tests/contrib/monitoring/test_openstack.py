@@ -211,18 +211,19 @@ def _placement_share(real: Any, rc: str) -> tuple[float, float]:
 def test_nova_hypervisors_from_placement(os: dict[str, Any]) -> None:
     real = os["cloud"]
     rp = real.api.get("placement", "/resource_providers?name=cmp-1")["resource_providers"][0]
-    consumer = "7e57c0de-0000-4000-8000-000000000001"
-    # Another consumer takes 6 vCPUs and 4 GiB: nova's own API would not show it.
-    real.api.put(
-        "placement",
-        f"/allocations/{consumer}",
-        {
-            "allocations": {rp["uuid"]: {"resources": {"VCPU": 6, "MEMORY_MB": 4096}}},
-            "project_id": real.api.project_id,
-            "user_id": "osops-test",
-            "consumer_generation": None,
-        },
-    )
+    # Three other consumers take 2 vCPUs (max_unit) and 1 GiB each: nova's API shows none.
+    consumers = [f"7e57c0de-0000-4000-8000-00000000001{n}" for n in (1, 2, 3)]
+    for consumer in consumers:
+        real.api.put(
+            "placement",
+            f"/allocations/{consumer}",
+            {
+                "allocations": {rp["uuid"]: {"resources": {"VCPU": 2, "MEMORY_MB": 1024}}},
+                "project_id": real.api.project_id,
+                "user_id": "osops-test",
+                "consumer_generation": None,
+            },
+        )
     try:
         proc = check(os, "nova_hypervisors")
         used, capacity = _placement_share(real, "VCPU")
@@ -241,7 +242,8 @@ def test_nova_hypervisors_from_placement(os: dict[str, Any]) -> None:
             "NOVA_HYPERVISORS WARNING - vCPUs 75.0% used (outside range 0:70)",
         )
     finally:
-        real.api.delete("placement", f"/allocations/{consumer}")
+        for consumer in consumers:
+            real.api.delete("placement", f"/allocations/{consumer}")
 
 
 def test_neutron_ip_pool_external_networks_only(os: dict[str, Any]) -> None:

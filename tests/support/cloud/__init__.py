@@ -2,8 +2,8 @@
 
 Behind the test Keystone and RabbitMQ (one vhost), from one venv pinned by
 ``tests/fixtures/cloud/constraints.txt`` (``.work/cloud-venv``, made by
-``tools/setup --dev``), placement, glance and cinder on SQLite with write-ahead
-logging, nova and neutron on a MariaDB of the cloud's own (support.cloud.database). The services'
+``tools/setup --dev``), placement and glance on SQLite with write-ahead logging,
+nova, cinder and neutron on a MariaDB of the cloud's own (support.cloud.database). The services'
 databases are prepared in parallel and each starts as soon as its own is ready;
 every wait is bounded. ``tools/cloud`` starts the same cloud by hand.
 """
@@ -69,7 +69,7 @@ class Cloud:
     def _bring_up(self, service: Any) -> None:
         name = service.__name__.rsplit(".", 1)[-1]
         began = time.monotonic()
-        if service in (nova, neutron):
+        if service in (nova, cinder, neutron):
             service.prepare(self.settings, self.procs)
         else:
             service.prepare(self.settings)

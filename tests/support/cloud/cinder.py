@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import shutil
 
+from . import database
 from .base import (
     DOWN_TIME,
     REPORT_INTERVAL,
@@ -21,7 +22,6 @@ from .base import (
     gunicorn,
     ini,
     run,
-    sqlite_wal,
 )
 
 CATALOG = [("cinderv3", "volumev3", "/v3/%(project_id)s"), ("cinder", "block-storage", "/v3")]
@@ -29,8 +29,9 @@ HOST = "stor-1"
 BACKEND = "fake"
 
 
-def prepare(settings: Settings) -> None:
+def prepare(settings: Settings, procs: Processes) -> None:
     where = settings.dir("cinder")
+    connection = database.start(settings, procs, "cinder")
     shutil.copy(VENV.parent / "etc" / "cinder" / "api-paste.ini", where)
     sections = common(settings, "cinder")
     sections["DEFAULT"].update(
@@ -49,7 +50,7 @@ def prepare(settings: Settings) -> None:
         "volume_driver": "cinder.tests.fake_driver.FakeLoggingVolumeDriver",
         "volume_backend_name": BACKEND,
     }
-    sections["database"] = {"connection": settings.sqlite("cinder")}
+    sections["database"] = {"connection": connection}
     sections["nova"] = {**settings.password_auth(), "interface": "public"}
     sections["coordination"] = {"backend_url": f"file://{settings.dir('cinder/coordination')}"}
     (where / "cinder.conf").write_text(ini(sections))
@@ -57,7 +58,6 @@ def prepare(settings: Settings) -> None:
         [VENV / "cinder-manage", "--config-file", where / "cinder.conf", "db", "sync"],
         where / "prepare.log",
     )
-    sqlite_wal(settings.sqlite("cinder"))
 
 
 def start(settings: Settings, procs: Processes) -> None:

@@ -1,10 +1,10 @@
-"""A MariaDB for the services SQLite cannot serve (nova, neutron), on a unix socket only.
+"""A MariaDB for the services SQLite cannot serve (nova, cinder, neutron), on a unix socket only.
 
 Their APIs read and then write in one transaction while their other processes
 write heartbeats every second; under SQLite's write-ahead log such a
 transaction fails at once with "database is locked" (its snapshot is stale, so
 no busy timeout helps): subnets, ports and server deletions failed at random.
-Placement, Glance and Cinder stay on SQLite.
+Placement and Glance stay on SQLite.
 """
 
 from __future__ import annotations

@@ -48,10 +48,16 @@ def paused(
 
 def cinder_enable(cloud: Cloud, binary: str) -> None:
     """Enable a cinder service in its database: cinder 29.0.0's enable API does not."""
-    import sqlite3
+    import subprocess
 
-    path = cloud.settings.sqlite("cinder").removeprefix("sqlite:///")
-    with contextlib.closing(sqlite3.connect(path, timeout=30)) as db, db:
-        db.execute(
-            "UPDATE services SET disabled = 0, disabled_reason = NULL WHERE binary = ?", (binary,)
-        )
+    sock = cloud.settings.dir("mariadb") / "mysql.sock"
+    statement = (
+        "UPDATE cinder.services SET disabled = 0, disabled_reason = NULL "
+        f"WHERE `binary` = '{binary}'"
+    )
+    subprocess.run(
+        ["mariadb", "--no-defaults", "-S", str(sock), "-uroot", "-e", statement],
+        check=True,
+        capture_output=True,
+        timeout=30,
+    )
