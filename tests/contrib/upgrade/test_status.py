@@ -15,7 +15,7 @@ from osops_upgrade.status import UpgradeStatus
 
 pytestmark = pytest.mark.integration
 
-PLACEMENT = ROOT / ".work" / "placement-venv" / "bin"
+PLACEMENT = ROOT / ".work" / "cloud-venv" / "bin"
 KEYSTONE = ROOT / ".work" / "keystone-venv" / "bin"
 
 
