@@ -27,7 +27,7 @@ def _shortest(names: tuple[str, ...]) -> tuple[bytes, ...]:
 
 
 #: Every secret name, lower case, none a suffix of another (those are implied).
-KEYS: tuple[bytes, ...] = _shortest(secrets.keys())
+KEYS: tuple[bytes, ...] = _shortest(secrets.names())
 _PROSE = tuple(k.encode() for k in secrets.PROSE_KEYS)
 _SCHEMES = frozenset(s.encode() for s in secrets.AUTH_SCHEMES)
 _HASHES = tuple(h.encode() for h in secrets.HASH_PREFIXES)
@@ -79,11 +79,13 @@ def _expressions() -> list[tuple[int, bytes]]:
     found = []
     for index, key in enumerate(KEYS):
         name = re.escape(key.decode()) + "[0-9]*"
+        # --password S; a name that starts with "-" (-pass) brings its own dash
+        flag = "" if key.startswith(b"-") else r"-[a-z0-9_.\-]*"
         found += [
             (index, rf"""{name}(?:\\*['"])?[ \t]*[:=]"""),
             (index, rf"""{name}\\*['"][ \t]*,"""),
             (index, rf"""{name}[ \t]+(?:--?[a-z]|[ub]?\\*['"])"""),
-            (index, rf"""-[a-z0-9_.\-]*{name}[ \t]+[^\s'"=]"""),
+            (index, rf"""{flag}{name}[ \t]+[^\s'"=]"""),
             (index, rf"""<[a-z0-9_:.\-]*{name}[ \t>]"""),
         ]
     for offset, shape in enumerate(_STANDALONE):

@@ -7,6 +7,7 @@ written from them (``python -m osops.log.secrets --readme README.md``).
 from __future__ import annotations
 
 import sys
+import textwrap
 from typing import NamedTuple
 
 #: oslo.utils' own list (``oslo_utils.strutils._SANITIZE_KEYS``, 10.2.0), the
@@ -112,19 +113,31 @@ AUTH_SCHEMES = (
 #: hashed token: kept, the hash after them is masked.
 HASH_PREFIXES = ("{sha1}", "{sha256}")
 
-#: How a value follows a secret's name, each with an example (``S`` is the secret).
+#: How a value follows a secret's name: (shape, example with the secret S, note).
 SHAPES = (
-    ("dict repr, JSON, YAML", "{'password': 'S'}, \"password\": \"S\", password: 'S'"),
-    ("bytes repr", "b'X-Auth-Token': b'S'"),
-    ("escaped JSON inside JSON", '{\\"password\\": \\"S\\"}'),
-    ("key=value, kwargs, INI", "password=S, password = 'S', password1=S"),
-    ("query string", "?token=S&limit=5 (the value ends at & or #)"),
-    ("command line", "--password S, --password=S, password 'S'"),
-    ("flag after the name", "-n node.session.auth.password -v S (os-brick CHAP)"),
-    ("argument tuple", "('node.session.auth.password', '-v', 'S')"),
-    ("XML", "<password>S</password>"),
-    ("header", "X-Auth-Token: S, X-Subject-Token: {SHA256}S, token: S"),
-    ("Authorization", "Authorization: Basic S, Authorization: Digest S, 'Authorization': 'S'"),
+    ("dict repr, JSON", "{'password': 'S'}, \"adminPass\": \"S\"", ""),
+    ("bytes repr", "{b'X-Auth-Token': b'S'}", ""),
+    ("escaped JSON inside JSON", '{\\"password\\": \\"S\\"}', ""),
+    ("key=value, kwargs, INI", "password=S, password = 'S', password1=S", "S up to a space"),
+    ("query string", "?token=S&limit=5", "S up to & or #"),
+    ("command line", "--password S, --password=S, password 'S'", ""),
+    ("a flag after the name", "-n node.session.auth.password -v S", "os-brick's CHAP"),
+    ("argument tuple", "('node.session.auth.password', '-v', 'S')", ""),
+    ("XML", "<password>S</password>", ""),
+    ("YAML, headers", "password: S, X-Subject-Token: {SHA256}S", "S ends the line or an item"),
+    ("prose", "token: S not found", "tokens only"),
+    ("Authorization", "Authorization: Basic S, 'Authorization': 'S'", "every scheme"),
+)
+
+#: Names that merely hold a secret's name keep their value (tested as such).
+LOOK_ALIKES = (
+    "password_expires_at",
+    "token_expiration",
+    "public_key",
+    "routing_key",
+    "primary_key",
+    "sort_key",
+    "key_name",
 )
 
 
@@ -134,6 +147,7 @@ class Standalone(NamedTuple):
     name: str
     what: str  # for the README
     example: str  # for the README
+    note: str  # for the README
     literal: str  # what every match starts with (lower case)
     regex: str  # Python, over lower-cased text, from the literal
     prefilter: str  # Hyperscan: matches wherever ``regex`` does, ends early
@@ -144,8 +158,9 @@ class Standalone(NamedTuple):
 STANDALONE = (
     Standalone(
         "url_password",
-        "passwords in URLs of any scheme, also with no user or with @ in them",
+        "passwords in URLs of any scheme",
         "rabbit://nova:S@ctl1:5672,nova:S@ctl2/, redis://:S@host, mysql://nova:p@ss@db/nova",
+        "with no user, with @ in them, in every host of a list",
         "://",
         "",
         r"""://[^\s/?#'"<>\\]*@""",
@@ -153,7 +168,8 @@ STANDALONE = (
     Standalone(
         "fernet_token",
         "Fernet tokens",
-        "gAAAAAB... (gAAAAA and 40 or more base64url characters)",
+        "gAAAAAB...",
+        "gAAAAA and 40 or more base64url characters",
         "gaaaaa",
         r"gaaaaa[a-z0-9_\-]{40,}={0,2}",
         r"gaaaaa[a-z0-9_\-]{40}",
@@ -162,6 +178,7 @@ STANDALONE = (
         "jws_token",
         "JWS (JWT) tokens",
         "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.sig",
+        "",
         "eyj",
         r"eyj[a-z0-9_\-]{8,}\.eyj[a-z0-9_\-]{8,}\.[a-z0-9_\-]*",
         r"eyj[a-z0-9_\-]{8,}\.eyj[a-z0-9_\-]{8}",
@@ -169,7 +186,8 @@ STANDALONE = (
     Standalone(
         "pki_token",
         "PKI tokens",
-        "MII... (MII and 100 or more base64 characters)",
+        "MII...",
+        "MII and 100 or more base64 characters",
         "mii",
         r"mii[a-z0-9+/\-]{100,}={0,2}",
         r"mii[a-z0-9+/\-]{100}",
@@ -177,7 +195,8 @@ STANDALONE = (
     Standalone(
         "pkiz_token",
         "PKIZ tokens",
-        "PKIZ_... (32 or more base64url characters)",
+        "PKIZ_...",
+        "32 or more base64url characters",
         "pkiz_",
         r"pkiz_[a-z0-9_\-]{32,}",
         r"pkiz_[a-z0-9_\-]{32}",
@@ -185,15 +204,17 @@ STANDALONE = (
     Standalone(
         "ceph_key",
         "Ceph keyring keys",
-        "key = AQ...== (AQ, 36 base64 characters, ==)",
+        "key = AQ...==",
+        "AQ, 36 base64 characters, ==",
         "aq",
         r"aq[a-z0-9+/]{36}==",
         r"aq[a-z0-9+/]{36}==",
     ),
     Standalone(
         "private_key",
-        "private key blocks, on one line or across lines (each base64 line masked)",
+        "private key blocks",
         "-----BEGIN RSA PRIVATE KEY----- ... -----END RSA PRIVATE KEY-----",
+        "on one line, or across lines: each base64 line",
         "-----begin ",
         r"-----begin [a-z0-9 ]{0,40}private key(?: block)?-----",
         r"-----begin [a-z0-9 ]{0,40}private key",
@@ -201,23 +222,30 @@ STANDALONE = (
 )
 
 
-def keys() -> tuple[str, ...]:
+def names() -> tuple[str, ...]:
     """Every secret name osops knows, oslo.utils' first."""
     return OSLO_KEYS + tuple(k for k in MORE_KEYS if k not in OSLO_KEYS)
 
 
 def markdown() -> str:
     """The README's list of what redaction masks, written from the data above."""
-    out = [
-        "Values of names ending in (then optional digits; any case):",
-        ", ".join(f"`{key}`" for key in keys()) + ".",
-        "",
-        "in every shape:",
-        "",
-    ]
-    out += [f"- {what}: `{example}`" for what, example in SHAPES]
-    out += ["", "and wherever they appear:", ""]
-    out += [f"- {shape.what}: `{shape.example}`" for shape in STANDALONE]
+
+    def listed(keys: tuple[str, ...]) -> str:
+        return ", ".join(f"`{key}`" for key in keys)
+
+    def note(text: str) -> str:
+        return f" ({text})" if text else ""
+
+    more = tuple(k for k in MORE_KEYS if k not in OSLO_KEYS)
+    paragraph = (
+        "The value of every name that ends in one of these (any case, then optional "
+        f"digits): oslo.utils' own, {listed(OSLO_KEYS)}; and osops's, {listed(more)}. "
+        f"A name that merely holds one keeps its value: {listed(LOOK_ALIKES)}."
+    )
+    out = [textwrap.fill(paragraph, 95, break_long_words=False, break_on_hyphens=False), ""]
+    out += [f"- {what}: `{example}`{note(text)}" for what, example, text in SHAPES]
+    out += ["", "Wherever they appear:", ""]
+    out += [f"- {shape.what}: `{shape.example}`{note(shape.note)}" for shape in STANDALONE]
     return "\n".join(out) + "\n"
 
 

@@ -288,3 +288,15 @@ def test_names_no_other_name_ends_with() -> None:
     assert b"token" in KEYS and b"auth_token" not in KEYS
     assert all(not a.endswith(b) for a in KEYS for b in KEYS if a != b)
     assert list(KEYS) == sorted(KEYS)
+
+
+@pytest.mark.parametrize("name", redact.secrets.LOOK_ALIKES)
+@pytest.mark.parametrize(
+    "shape",
+    ["{k}=v4lue next", "{{'{k}': 'v4lue'}}", '"{k}": "v4lue"', "{k}: v4lue", "--{k} v4lue"],
+)
+def test_a_name_that_merely_holds_a_secrets_name_keeps_its_value(name: str, shape: str) -> None:
+    line = shape.format(k=name)
+    assert redact_text(line) == line
+    # and the same shape with a secret's name is masked: the shape itself is no excuse
+    assert redact_text(shape.format(k="password")) != shape.format(k="password")
