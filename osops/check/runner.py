@@ -15,6 +15,7 @@ import traceback
 import nagiosplugin
 
 from osops import plugins
+from osops.check import secrets
 from osops.check.base import Check, Detail, State
 from osops.check.output import FORMATS, render
 from osops.check.result import CheckResult, PerfValue
@@ -395,25 +396,6 @@ def _with_timeout(seconds: float, func: Any) -> None:
         signal.signal(signal.SIGALRM, previous)
 
 
-def secrets_of(cls: type[Check] | None, options: Mapping[str, Any]) -> list[str]:
-    """The values of a check's secret options, to be scrubbed from anything shown."""
-    if cls is None:
-        return []
-    found: list[str] = []
-    for arg in cls.arguments:
-        if arg.secret and options.get(arg.dest):
-            value = options[arg.dest]
-            found.extend(str(v) for v in (value if isinstance(value, list) else [value]))
-    return [s for s in found if s]
-
-
-def scrub(text: str, secrets: Iterable[str]) -> str:
-    """Replace every given secret in text, longest first."""
-    for secret in sorted(secrets, key=len, reverse=True):
-        text = text.replace(secret, "<hidden>")
-    return text
-
-
 def failure(name: str, exc: BaseException, verbose: int = 0) -> CheckResult:
     """The result for a check that raised: CRITICAL for :class:`ServiceDown`, else UNKNOWN.
 
@@ -490,5 +472,6 @@ def main(
         result = execute(cls, name, options, settings)
     except Exception as exc:  # a check's own bug is UNKNOWN, never a traceback
         result = failure(name, exc, verbose)
-    out.write(scrub(render(result, fmt, verbose), secrets_of(cls, options)))
+    shown = secrets.hide_result(result, secrets.secrets_of(cls, options))
+    out.write(render(shown, fmt, verbose))
     return result.exit_code
