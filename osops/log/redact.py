@@ -53,8 +53,11 @@ _FLAG_BARE = re.compile(rb"""[^\s'"=]+""")  # --password S: oslo.utils stops at 
 _CLOSING = b",;)]}"  # after a bare value, the syntax around it, not its end
 _OPENING = {ord(")"): b"(", ord("]"): b"[", ord("}"): b"{"}
 _NOT_VALUES = frozenset({b"null", b"none", b"true", b"false"})  # after ':', no secret
-_NAME = frozenset(b"abcdefghijklmnopqrstuvwxyz0123456789_.-")
-_TAG = _NAME | frozenset(b":")  # <ns1:password>, as suds logs SOAP
+_NAME = re.compile(rb"[a-z0-9_.\-]*")
+_TAG = re.compile(rb"[a-z0-9_.:\-]*")  # <ns1:password>, as suds logs SOAP
+_LONGEST_NAME = 128
+_DIGITS = frozenset(b"0123456789")
+_AFTER_NAME = frozenset(b"\\'\" \t:=>")  # what every form starts with, after the digits
 _PARAMS = re.compile(rb"""(?:[a-z0-9_-]+=(?:"[^"\r]*"|[^\s,'"]*)[ \t]*,?[ \t]*)+""")
 _TOKEN68 = re.compile(rb"""[^\s'",;)\]}]+""")
 _SPACES = b" \t"
@@ -74,50 +77,68 @@ _PEM_HEADERS = (b"proc-type:", b"dek-info:")
 _PEM_LINE = 16  # PEM lines have 64 characters, OpenSSH's 70; the last fewer, padded or not
 
 
-def _expressions() -> list[tuple[int, bytes]]:
-    """(id, Hyperscan expression) pairs: ids below len(KEYS) are names, then standalone."""
-    found = []
+# Names that are in nearly every line of an API service's log (keystonemiddleware's
+# auth_token, *_token_lock): Hyperscan looks for them with what may follow them, so
+# that only lines worth it are searched. Every other name is a plain literal: a
+# database of a form per name takes ten times as long to compile, at every start.
+_BUSY = frozenset({b"token"})
+# What may follow a name: name=, name:, 'name':, 'name', ..., name -v S,
+# name 'S', <name attr>, <name>.
+_FORMS = (
+    r"""[0-9]*(?:\\*['"]?[ \t]*[:=]|\\*['"][ \t]*,|[ \t]+(?:--?[a-z]|[ub]?\\*['"])"""
+    r"""|(?:[ \t][^<>\n]*)?>)"""
+)
+# --name S: the name starts with a dash (--os-token S). A class before a name
+# makes Hyperscan compile ten times as long when it is in one database with
+# the literals: it has a database of its own.
+_FLAG_FORM = r"""-[a-z0-9_.\-]*{name}[0-9]*[ \t]+[^\s'"=]"""
+
+
+def _expressions() -> list[list[tuple[int, bytes]]]:
+    """(id, Hyperscan expression) pairs, by database: ids below len(KEYS) are names."""
+    found: list[tuple[int, str]] = []
+    flags: list[tuple[int, str]] = []
     for index, key in enumerate(KEYS):
-        name = re.escape(key.decode()) + "[0-9]*"
-        # --password S; a name that starts with "-" (-pass) brings its own dash
-        flag = "" if key.startswith(b"-") else r"-[a-z0-9_.\-]*"
-        found += [
-            (index, rf"""{name}(?:\\*['"])?[ \t]*[:=]"""),
-            (index, rf"""{name}\\*['"][ \t]*,"""),
-            (index, rf"""{name}[ \t]+(?:--?[a-z]|[ub]?\\*['"])"""),
-            (index, rf"""{flag}{name}[ \t]+[^\s'"=]"""),
-            (index, rf"""<[a-z0-9_:.\-]*{name}[ \t>]"""),
-        ]
+        name = re.escape(key.decode())
+        if key in _BUSY:
+            found.append((index, name + _FORMS))
+            flags.append((index, _FLAG_FORM.format(name=name)))
+        else:
+            found.append((index, name))
     for offset, shape in enumerate(_STANDALONE):
         found.append((len(KEYS) + offset, shape.prefilter))
-    return [(index, expression.encode()) for index, expression in found]
+    return [[(index, text.encode()) for index, text in pairs] for pairs in (found, flags)]
 
 
-def _literals() -> list[bytes]:
-    """What the substring search looks for, by id: the same ids as :func:`_expressions`."""
-    return list(KEYS) + [shape.literal.encode() for shape in _STANDALONE]
+def _literals() -> list[tuple[int, bytes]]:
+    """What the substring search looks for: (the same ids as :func:`_expressions`, literal)."""
+    found = list(enumerate(KEYS))
+    return found + [(len(KEYS) + n, shape.literal.encode()) for n, shape in enumerate(_STANDALONE)]
 
 
 _LITERALS = _literals()
+_STANDALONE_LITERALS = [shape.literal.encode() for shape in _STANDALONE]
 
 
 class Prefilter:
-    """The patterns' Hyperscan expressions, compiled into one database.
+    """The patterns' Hyperscan expressions, compiled into databases.
 
-    :meth:`lines` scans a text once and says which lines may hold which
-    patterns' secrets; only those lines are searched. Compiled on first use,
-    so a worker process forked afterwards inherits it.
+    :meth:`lines` scans a text once per database and says which lines may
+    hold which patterns' secrets; only those lines are searched. Compiled on
+    first use, so a worker process forked afterwards inherits it.
     """
 
     def __init__(self) -> None:
-        pairs = _expressions()
-        self._database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-        self._database.compile(
-            expressions=[expression for _, expression in pairs],
-            ids=[index for index, _ in pairs],
-            elements=len(pairs),
-            flags=[hyperscan.HS_FLAG_CASELESS] * len(pairs),
-        )
+        self._databases = []
+        for pairs in _expressions():
+            database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+            database.compile(
+                expressions=[expression for _, expression in pairs],
+                ids=[index for index, _ in pairs],
+                elements=len(pairs),
+                flags=[hyperscan.HS_FLAG_CASELESS] * len(pairs),
+            )
+            self._databases.append(database)
         self._local = threading.local()  # a scan needs scratch space of its own thread
 
     def lines(self, data: bytes) -> dict[tuple[int, int], set[int]]:
@@ -125,11 +146,12 @@ class Prefilter:
 
         ``end`` is the index of the line's newline, or ``len(data)``.
         """
-        scratch = getattr(self._local, "scratch", None)
-        if scratch is None:
-            scratch = self._local.scratch = hyperscan.Scratch(self._database)
+        scratches = getattr(self._local, "scratches", None)
+        if scratches is None:
+            scratches = self._local.scratches = [hyperscan.Scratch(d) for d in self._databases]
         hits: list[tuple[int, int]] = []
-        self._database.scan(data, match_event_handler=_hit, context=hits, scratch=scratch)
+        for database, scratch in zip(self._databases, scratches, strict=True):
+            database.scan(data, match_event_handler=_hit, context=hits, scratch=scratch)
         return _by_line(data, hits)
 
 
@@ -151,7 +173,7 @@ def _substring_lines(data: bytes) -> dict[tuple[int, int], set[int]]:
     """:meth:`Prefilter.lines` without Hyperscan: each line holding a pattern's literal."""
     lowered = data.lower()
     hits: list[tuple[int, int]] = []
-    for index, literal in enumerate(_LITERALS):
+    for index, literal in _LITERALS:
         at = lowered.find(literal)
         while at >= 0:
             hits.append((index, at))
@@ -279,7 +301,7 @@ def _search(line: bytes, indexes: set[int], base: int, spans: list[tuple[int, in
                 at = line.find(key, at + 1)
             continue
         which = index - keys
-        literal = _LITERALS[index]
+        literal = _STANDALONE_LITERALS[which]
         at = line.find(literal)
         while at >= 0:
             if which == _URL:
@@ -315,17 +337,24 @@ def _begin(line: bytes, at: int, base: int, spans: list[tuple[int, int]]) -> boo
     return not line[end:].strip(b"\r")  # the line ended (a file's \r\n is no text)
 
 
-def _start_of_name(line: bytes, at: int, chars: frozenset[int]) -> int:
-    """Where the name (of ``chars``) that ends with the key found at ``at`` begins."""
-    while at > 0 and line[at - 1] in chars:
-        at -= 1
-    return at
+def _start_of_name(line: bytes, at: int, chars: re.Pattern[bytes]) -> int:
+    """Where the name (a run of ``chars``) that ends with the key found at ``at`` begins.
+
+    Looked for backwards in a window as long as a name gets.
+    """
+    window = line[max(0, at - _LONGEST_NAME) : at][::-1]
+    return at - chars.match(window).end()  # type: ignore[union-attr]
 
 
 def _keyed(
     line: bytes, at: int, after: int, key: bytes, base: int, spans: list[tuple[int, int]]
 ) -> None:
     """Mask the value that follows a secret's name (the key found at ``at``)."""
+    first = after
+    while first < len(line) and line[first] in _DIGITS:
+        first += 1
+    if first == len(line) or line[first] not in _AFTER_NAME:
+        return  # the key is part of a longer name (token_lock) or no value follows
     found: tuple[int, int] | None = None
     if (match := _ASSIGN.match(line, after)) is not None:
         found = _assigned(line, at, match, key)
@@ -344,6 +373,12 @@ def _keyed(
             found = match.span(1)
     if found is not None and found[1] > found[0]:
         spans.append((base + found[0], base + found[1]))
+
+
+def _in_query(line: bytes, at: int) -> bool:
+    """Whether the name found at ``at`` is a query string's parameter (after ? or &)."""
+    name = _start_of_name(line, at, _NAME)
+    return name > 0 and line[name - 1] in b"?&"
 
 
 def _quoted(line: bytes, at: int) -> tuple[int, int] | None:
@@ -392,8 +427,7 @@ def _assigned(line: bytes, at: int, match: re.Match[bytes], key: bytes) -> tuple
         return _unhashed(line, start, end)
     if colon and (value[:1] in (b"{", b"[") or value in _NOT_VALUES):
         return None  # a structure (its members are checked on their own) or no value
-    name = _start_of_name(line, at, _NAME)
-    if not colon and name > 0 and line[name - 1] in b"?&":  # a query string's parameter
+    if not colon and _in_query(line, at):
         return start, min(
             x for x in (line.find(b"&", start, end), line.find(b"#", start, end), end) if x >= 0
         )
