@@ -253,7 +253,7 @@ def continues_key(line: bytes) -> bool:
     first, last = _last_word(line)
     if first == last or _END in line or _pem_header(line):
         return True
-    match = _KEY_BODY.match(line, first, last)
+    match = _KEY_BODY.match(line, first)
     if match is None or match.end() != last:
         return False
     return last - first >= _PEM_LINE or line[last - 1] == 0x3D or not line[:first].strip()
