@@ -21,7 +21,7 @@ MASK = b"***"
 
 
 def _shortest(names: tuple[str, ...]) -> tuple[bytes, ...]:
-    """The names no other name is a suffix of: a name ending in "password" ends in "password"."""
+    """The names no other name is a suffix of: what ends in admin_password ends in password."""
     found = {n.encode() for n in names}
     return tuple(sorted(n for n in found if not any(n != m and n.endswith(m) for m in found)))
 
