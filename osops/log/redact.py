@@ -190,6 +190,11 @@ def _prefilter() -> Prefilter | None:
     return _PREFILTER[0]
 
 
+def prefilter() -> None:
+    """Compile the prefilter now (if Hyperscan is there): processes forked later inherit it."""
+    _prefilter()
+
+
 class Scanner:
     """Finds secrets in text, line after line; remembers a private key block left open.
 

@@ -24,7 +24,7 @@ import orjson
 from osops.exceptions import LogError
 from osops.log.base import Fused, Step
 from osops.log.record import FIELDS
-from osops.log.redact import Redact, Scanner, continues_key, mask, redact_bytes
+from osops.log.redact import Redact, Scanner, continues_key, mask, prefilter, redact_bytes
 from osops_logging.enrich import Enrich
 from osops_logging.lines import END, RAW, LineParser
 from osops_logging.parse import Parse
@@ -42,6 +42,8 @@ def fuse(steps: Sequence[Step]) -> DefaultChain | None:
     """The fused chain, when ``steps`` is exactly redact, parse, enrich (not subclasses)."""
     if [cls for _, cls, _ in steps] != [Redact, Parse, Enrich]:
         return None
+    # Compiled here, before osops log parse forks its workers, they inherit it.
+    prefilter()
     return DefaultChain(steps[1][2], steps[2][2])
 
 
