@@ -382,5 +382,5 @@ def test_secrets_are_hidden_longest_first_and_only_as_whole_values() -> None:
     assert secrets.hide("abcdef then password=abc in abc-zone, abc alone", hidden) == (
         "<hidden> then password=<hidden> in abc-zone, abc alone"
     )
-    assert secrets.hide("abc", ["b", "abc"]) == "<hidden>"  # the whole value, not its letter
+    assert secrets.hide("abcd", ["b", "abcd"]) == "<hidden>"  # the whole value, not its letter
     assert secrets.secrets_of(Disks, {"password": None, "tokens": None, "zone": "z"}) == []
