@@ -144,6 +144,19 @@ class ExportCheck(Command):
         parser.add_argument("--format", choices=FORMATS, default="icinga2", help="default icinga2")
         parser.add_argument("-o", "--output", metavar="FILE", help="write here (atomically)")
         parser.add_argument(
+            "--zones-dir",
+            metavar="DIR",
+            help="icinga2: write the distributed layout into this zones.d (commands and "
+            "services in the global zone; checks that must run on their host through "
+            "its agent, command_endpoint)",
+        )
+        parser.add_argument(
+            "--global-zone",
+            default="global-templates",
+            metavar="NAME",
+            help="icinga2 --zones-dir: the global zone (default global-templates)",
+        )
+        parser.add_argument(
             "--services",
             action="store_true",
             help="icinga2: add example Service apply rules keyed on host vars",
@@ -160,8 +173,24 @@ class ExportCheck(Command):
         from osops.check import export
         from osops.files import write_atomically
 
+        if parsed_args.zones_dir and (parsed_args.format != "icinga2" or parsed_args.output):
+            raise UsageError("--zones-dir: with --format icinga2 only, and instead of -o")
         checks = export.installed_checks(parsed_args.checks)
         command = parsed_args.osops or export.osops_command()
+        if parsed_args.zones_dir:
+            import os
+
+            from osops.check import zones
+
+            text = export.icinga2(checks, command, services=False)
+            for path, content in zones.layout(checks, text, parsed_args.global_zone).items():
+                where = os.path.join(parsed_args.zones_dir, path)
+                try:
+                    os.makedirs(os.path.dirname(where), exist_ok=True)
+                except OSError as exc:
+                    raise UsageError(f"--zones-dir {where}: {exc.strerror}") from None
+                write_atomically(where, content, what=f"--zones-dir {where}")
+            return 0
         if parsed_args.format == "icinga2":
             text = export.icinga2(checks, command, parsed_args.services)
         elif parsed_args.format == "nagios":

@@ -105,7 +105,7 @@ class ShowPlugin(ShowOne):
         problems = conformance.problems(entry.kind, entry.name, obj)
         data["summary"] = _summary(obj)
         data["description"] = (inspect.getdoc(obj) or "").partition("\n")[2].strip()
-        for attr in ("service", "on_error", "suffix", "media_type", "batch_size"):
+        for attr in ("service", "runs_on", "on_error", "suffix", "media_type", "batch_size"):
             if hasattr(obj, attr):
                 data[attr] = getattr(obj, attr)
         if hasattr(obj, "arguments"):
