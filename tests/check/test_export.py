@@ -148,6 +148,13 @@ def test_zones_dir_is_icinga2_only_and_not_with_output(tmp_path: Path) -> None:
 
 def test_runs_on_is_declared_for_the_host_local_checks() -> None:
     host_local = {name for name, cls in installed_checks() if cls.runs_on == "host"}
-    assert host_local == {"chrony", "db_schema", "ovn_cluster", "upgrade_config", "upgrade_status"}
+    assert host_local == {
+        "chrony",
+        "db_schema",
+        "libvirt_nova",
+        "ovn_cluster",
+        "upgrade_config",
+        "upgrade_status",
+    }
     data = json.loads(run_osops("check", "export", "--format", "json", "chrony").stdout)
     assert data[0]["runs_on"] == "host"
