@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+from collections.abc import Mapping, Sequence
 
 from osops.check.base import Check
+from osops.exceptions import UsageError
+from osops.files import write_atomically
 
 #: Icinga 2's conventional global zone, synced to every satellite and agent.
 GLOBAL_ZONE = "global-templates"
@@ -65,3 +68,17 @@ def services(checks: Sequence[tuple[str, type[Check]]]) -> str:
             ]
         out += [f"  assign where typeof(host.vars.osops_{name}) == Dictionary", "}", ""]
     return "\n".join(out)
+
+
+def write(zones_dir: str, files: Mapping[str, str]) -> None:
+    """Each file into ``zones_dir``, atomically, making the zone directories it needs.
+
+    :raises UsageError: naming the file or directory that cannot be written
+    """
+    for path, content in files.items():
+        where = os.path.join(zones_dir, path)
+        try:
+            os.makedirs(os.path.dirname(where), exist_ok=True)
+        except OSError as exc:
+            raise UsageError(f"--zones-dir {where}: {exc.strerror}") from None
+        write_atomically(where, content, what=f"--zones-dir {where}")

@@ -178,18 +178,12 @@ class ExportCheck(Command):
         checks = export.installed_checks(parsed_args.checks)
         command = parsed_args.osops or export.osops_command()
         if parsed_args.zones_dir:
-            import os
-
             from osops.check import zones
 
-            text = export.icinga2(checks, command, services=False)
-            for path, content in zones.layout(checks, text, parsed_args.global_zone).items():
-                where = os.path.join(parsed_args.zones_dir, path)
-                try:
-                    os.makedirs(os.path.dirname(where), exist_ok=True)
-                except OSError as exc:
-                    raise UsageError(f"--zones-dir {where}: {exc.strerror}") from None
-                write_atomically(where, content, what=f"--zones-dir {where}")
+            commands = export.icinga2(checks, command, services=False)
+            zones.write(
+                parsed_args.zones_dir, zones.layout(checks, commands, parsed_args.global_zone)
+            )
             return 0
         if parsed_args.format == "icinga2":
             text = export.icinga2(checks, command, parsed_args.services)
