@@ -15,7 +15,7 @@ ARGUMENTS = (
     Argument(
         "hosts",
         "Node URL, e.g. https://search1.example.org:9200; repeatable: batches go round "
-        "robin over the nodes (in random order), a node that fails is left out for 60 s "
+        "robin over the nodes (in random order), a node that fails is left out for a while "
         "and the batch goes to the next.",
         repeatable=True,
         required=True,
@@ -43,9 +43,10 @@ class BulkSink(Sink, abc.ABC):
     shipping the same lines again overwrites instead of duplicating; override client().
 
     Several ``hosts`` are the product client's own node pool: round robin, a node
-    refusing connections or resetting them marked dead (60 s, doubling) and the
-    request sent to the next; with all of them dead the batch is refused and the
-    shipper retries it (state unchanged) until one answers.
+    refusing connections or resetting them marked dead (opensearch-py: 60 s,
+    doubling; elasticsearch-py: 1 s doubling up to 30 s) and the request sent to
+    the next; with all of them dead the batch is refused and the shipper retries
+    it (state unchanged) until one answers.
     """
 
     arguments = ARGUMENTS
