@@ -67,7 +67,8 @@ def _argument_problems(arguments: Iterable[Any], reserved: Iterable[str] = ()) -
 def _check_rules(cls: Any) -> list[str]:
     import nagiosplugin
 
-    from osops.check.base import RESERVED, UNITS, Perf
+    from osops.check.settings import RESERVED
+    from osops.check.values import UNITS, Perf
 
     found = _argument_problems(cls.arguments, RESERVED)
     labels: set[str] = set()

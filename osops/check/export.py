@@ -11,7 +11,7 @@ from typing import Any
 
 from osops import conformance, plugins
 from osops.check.base import Check
-from osops.check.runner import DEFAULT_TIMEOUT
+from osops.check.settings import DEFAULT_TIMEOUT
 from osops.exceptions import OsopsError, UsageError
 from osops.options import Argument, secret_variable
 
