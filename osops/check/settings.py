@@ -9,7 +9,7 @@ import nagiosplugin
 
 from osops.check.output import FORMATS
 from osops.exceptions import UsageError
-from osops.options import resolve, secret_variable
+from osops.options import Argument, resolve, secret_variable
 from osops.value import Value
 
 TYPE_CHECKING = False
@@ -19,13 +19,60 @@ if TYPE_CHECKING:  # typing costs a check ~7 ms at start-up; annotations need no
 
     from osops.check.base import Check
 
-#: Options the framework gives every check; a check must not declare these.
-RESERVED = frozenset(
-    {"warning", "critical", "timeout", "verbose", "output-format", "config", "help", "version"}
-)
 DEFAULT_TIMEOUT = 10.0
 #: The longest timeout a check or a suite may be given, in seconds.
 MAX_TIMEOUT = 3600.0
+
+#: The YAML file of option values, under argv.
+CONFIG = Argument(
+    "config",
+    "YAML mapping of long option names to values, under the command line "
+    "(secrets belong here or in the environment, never on argv).",
+    metavar="FILE",
+)
+#: The options the framework gives every check, declared once: the parser, the
+#: names a check may not declare, ``osops check export`` and the help derive from these.
+FRAMEWORK = (
+    Argument(
+        "warning",
+        "Warning threshold, [LABEL=]RANGE in Nagios range syntax; repeatable.",
+        repeatable=True,
+        metavar="[LABEL=]RANGE",
+        short="w",
+    ),
+    Argument(
+        "critical",
+        "Critical threshold, [LABEL=]RANGE in Nagios range syntax; repeatable.",
+        repeatable=True,
+        metavar="[LABEL=]RANGE",
+        short="c",
+    ),
+    Argument(
+        "timeout",
+        f"Seconds before the check gives up with UNKNOWN (default {DEFAULT_TIMEOUT:g}).",
+        type="float",
+        metavar="SECONDS",
+        short="t",
+    ),
+    Argument(
+        "verbose",
+        "Long output; -vvv adds tracebacks of osops's own errors.",
+        type="count",
+        short="v",
+        export=False,
+    ),
+    Argument(
+        "output-format",
+        f"{', '.join(FORMATS)} (default {FORMATS[0]}).",
+        choices=FORMATS,
+        export=False,
+    ),
+    CONFIG,
+)
+#: Option names a check must not declare: the framework's, and argparse's own.
+RESERVED = frozenset(arg.name for arg in FRAMEWORK) | {"help", "version"}
+#: What a --config file or a suite entry may set besides the check's own options.
+_SETTABLE = frozenset(arg.dest for arg in FRAMEWORK if arg is not CONFIG)
 
 
 class Settings(Value):
@@ -69,51 +116,49 @@ def build_parser(name: str, cls: type[Check]) -> argparse.ArgumentParser:
         description=(cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else None,
         argument_default=argparse.SUPPRESS,
     )
-    reserved = parser.add_argument_group("framework options")
-    reserved.add_argument(
-        "-w",
-        "--warning",
-        action="append",
-        metavar="[LABEL=]RANGE",
-        help="warning threshold, Nagios range syntax; repeatable",
-    )
-    reserved.add_argument(
-        "-c",
-        "--critical",
-        action="append",
-        metavar="[LABEL=]RANGE",
-        help="critical threshold, Nagios range syntax; repeatable",
-    )
-    reserved.add_argument(
-        "-t",
-        "--timeout",
-        metavar="SECONDS",
-        help=f"give up with UNKNOWN after this long (default {DEFAULT_TIMEOUT:g})",
-    )
-    reserved.add_argument(
-        "-v",
-        "--verbose",
-        action="count",
-        help="long output; -vvv adds tracebacks of osops's own errors",
-    )
-    reserved.add_argument(
-        "--output-format", choices=FORMATS, help="nagios (default), json or prometheus"
-    )
-    reserved.add_argument(
-        "--config", metavar="FILE", help="YAML mapping of long option names to values, under argv"
-    )
+    framework = parser.add_argument_group("framework options")
+    for arg in FRAMEWORK:
+        _add(framework, arg, choices=True)
     own = parser.add_argument_group(f"options of {name}")
     for arg in cls.arguments:
-        kwargs: dict[str, Any] = {"help": arg.help, "dest": arg.dest}
-        if arg.is_flag:
-            kwargs["action"] = "store_const"
-            kwargs["const"] = True
-        else:
-            kwargs["metavar"] = arg.metavar or arg.dest.upper()
-            if arg.repeatable:
-                kwargs["action"] = "append"
-        own.add_argument(f"--{arg.name}", **kwargs)
+        _add(own, arg)
     return parser
+
+
+def _add(group: Any, arg: Argument, choices: bool = False) -> None:
+    """One declared option into an argparse group; values stay text until settled.
+
+    :param choices: let argparse refuse a value not among the choices (else settling does)
+    """
+    flags = [f"-{arg.short}"] if arg.short else []
+    kwargs: dict[str, Any] = {"help": arg.help, "dest": arg.dest}
+    if arg.type == "count":
+        kwargs["action"] = "count"
+    elif arg.is_flag:
+        kwargs["action"] = "store_const"
+        kwargs["const"] = True
+    elif arg.choices and choices:
+        kwargs["choices"] = arg.choices
+    else:
+        kwargs["metavar"] = arg.metavar or arg.dest.upper()
+        if arg.repeatable:
+            kwargs["action"] = "append"
+    group.add_argument(*flags, f"--{arg.name}", **kwargs)
+
+
+def usage_text() -> str:
+    """The framework options in one sentence, for ``osops check run --help``."""
+    shown = []
+    for arg in FRAMEWORK:
+        flags = "/".join(([f"-{arg.short}"] if arg.short else []) + [f"--{arg.name}"])
+        if arg.type == "count":
+            shown.append(f"{flags} (up to -{(arg.short or '') * 3})")
+        elif arg.choices:
+            shown.append(f"{flags} {'|'.join(arg.choices)}")
+        else:
+            repeat = " (repeatable)" if arg.repeatable else ""
+            shown.append(f"{flags} {arg.metavar}{repeat}")
+    return f"Every check takes {', '.join(shown[:-1])} and {shown[-1]}."
 
 
 def _read_config(path: str) -> dict[str, Any]:
@@ -136,11 +181,9 @@ def parse(name: str, cls: type[Check], argv: Sequence[str]) -> tuple[Settings, d
     :raises UsageError: naming the option at fault
     """
     given = vars(build_parser(name, cls).parse_args(list(argv)))
-    config = _read_config(given["config"]) if "config" in given else {}
-    return settle(name, cls, config, f"--config {given.get('config')}", given)
-
-
-_FRAMEWORK = frozenset({"warning", "critical", "timeout", "verbose", "output_format"})
+    path = given.get(CONFIG.dest)
+    config = _read_config(path) if path is not None else {}
+    return settle(name, cls, config, f"--{CONFIG.name} {path}", given)
 
 
 def settle(
@@ -159,7 +202,7 @@ def settle(
     :raises UsageError: an unknown option or a value that does not fit
     """
     declared = {arg.name: arg for arg in cls.arguments}
-    framework = _FRAMEWORK
+    framework = _SETTABLE
     merged: dict[str, Any] = {}
     for key, value in config.items():
         option = str(key).replace("_", "-")

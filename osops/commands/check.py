@@ -16,10 +16,10 @@ class RunCheck(Command):
 
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
         parser: argparse.ArgumentParser = super().get_parser(prog_name)
+        from osops.check.settings import usage_text
+
         parser.epilog = (
-            "Every check takes -w/--warning and -c/--critical ([LABEL=]RANGE, repeatable), "
-            "-t/--timeout SECONDS, -v (up to -vvv), --output-format nagios|json|prometheus "
-            "and --config FILE. 'osops check run NAME --help' shows a check's own options. "
+            f"{usage_text()} 'osops check run NAME --help' shows a check's own options. "
             "Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN."
         )
         parser.add_argument(
