@@ -170,6 +170,26 @@ class Argument(Value):
         return value
 
 
+def problems_of(arguments: Any, reserved: frozenset[str] = frozenset()) -> list[str]:
+    """Contract violations of a plugin's ``arguments`` declaration, empty when it is sound.
+
+    :param reserved: names the plugin may not declare (the framework's own)
+    """
+    found: list[str] = []
+    seen: set[str] = set()
+    for arg in arguments:
+        if not isinstance(arg, Argument):
+            found.append(f"argument {arg!r} is not an osops.options.Argument")
+            continue
+        found.extend(arg.problems())
+        if arg.name in seen:
+            found.append(f"argument {arg.name!r} is declared twice")
+        if arg.name in reserved:
+            found.append(f"argument {arg.name!r} is reserved by the framework")
+        seen.add(arg.name)
+    return found
+
+
 def _shown(number: float | None) -> str:
     return f"{number:g}" if isinstance(number, float) else str(number)
 

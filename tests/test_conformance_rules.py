@@ -17,9 +17,10 @@ import pytest
 from osops import conformance
 from osops.check.base import Argument, Check, Perf
 from osops.dashboard.base import Exporter
+from osops.inventory import PluginInfo
 from osops.log.base import Filter, Sink
 from osops.log.record import LogRecord
-from osops.plugins import EntryPoint, PluginInfo
+from osops.plugins import EntryPoint
 
 
 class GoodCheck(Check):

@@ -13,6 +13,7 @@ from osops import conformance, plugins
 from osops.check.base import Check
 from osops.check.settings import CONFIG, DEFAULT_TIMEOUT, FRAMEWORK
 from osops.exceptions import OsopsError, UsageError
+from osops.kinds import KINDS
 from osops.options import Argument, secret_variable
 
 FORMATS = ("icinga2", "nagios", "json")
@@ -51,9 +52,7 @@ def installed_checks(names: Iterable[str] | None = None) -> list[tuple[str, type
     """
     wanted = set(names) if names else None
     entries = [
-        e
-        for e in plugins.scan([plugins.KINDS["check"].namespace])
-        if wanted is None or e.name in wanted
+        e for e in plugins.scan([KINDS["check"].namespace]) if wanted is None or e.name in wanted
     ]
     missing = (wanted or set()) - {e.name for e in entries}
     if missing:
@@ -61,7 +60,7 @@ def installed_checks(names: Iterable[str] | None = None) -> list[tuple[str, type
     found, problems = [], []
     for entry in sorted(entries, key=lambda e: e.name):
         try:
-            cls = plugins.load(entry)
+            cls = plugins.load_entry(entry)
         except OsopsError as exc:
             problems.append(str(exc))
             continue

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import enum
+import re
 
 import nagiosplugin
 
 from osops.value import Value
 
+_LABEL = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
 #: Units Nagios and Icinga understand in perfdata (plugin development guidelines).
 UNITS = frozenset({"", "s", "ms", "us", "%", "B", "KB", "MB", "GB", "TB", "c"})
 
@@ -60,6 +62,24 @@ class Perf(Value):
         self.critical = critical
         self.per = per
         self.fmt = fmt
+
+    def problems(self) -> list[str]:
+        """Contract violations of this declaration, empty when it is sound."""
+        found = []
+        if not _LABEL.match(self.label):
+            found.append(f"perfdata label {self.label!r} is not snake_case")
+        if self.uom not in UNITS:
+            found.append(f"perfdata {self.label!r} has unit {self.uom!r}, not one Nagios knows")
+        if not self.help.strip():
+            found.append(f"perfdata {self.label!r} has no help text")
+        for which in ("warning", "critical"):
+            text = getattr(self, which)
+            if text is not None:
+                try:
+                    nagiosplugin.Range(text)
+                except ValueError:
+                    found.append(f"perfdata {self.label!r} default {which} {text!r} is no range")
+        return found
 
 
 class Detail(Value):

@@ -100,8 +100,7 @@ class ExportDashboard(Command):
 
         from osops import plugins
         from osops.dashboard import definitions
-        from osops.dashboard.base import Exporter
-        from osops.exceptions import DashboardError, PluginLoadError
+        from osops.exceptions import DashboardError
         from osops.files import write_atomically
         from osops.options import parse_options
 
@@ -109,10 +108,7 @@ class ExportDashboard(Command):
         if not os.path.exists(path):
             known = ", ".join(os.path.basename(p)[:-5] for p in definitions.files(parsed_args.dir))
             raise DashboardError(f"no dashboard named {parsed_args.name!r} (known: {known})")
-        entry = plugins.find("exporter", parsed_args.to)
-        cls = plugins.load(entry)
-        if not (isinstance(cls, type) and issubclass(cls, Exporter)):
-            raise PluginLoadError(f"exporter {parsed_args.to!r} is not an Exporter")
+        cls = plugins.load("exporter", parsed_args.to)
         options = parse_options(cls.arguments, parsed_args.options, f"exporter {parsed_args.to!r}")
         text = cls(options).export(definitions.load(path))
         if parsed_args.output:

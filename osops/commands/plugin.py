@@ -10,8 +10,9 @@ from cliff.command import Command
 from cliff.lister import Lister
 from cliff.show import ShowOne
 
-from osops import plugins
+from osops import inventory, plugins
 from osops.exceptions import OsopsError
+from osops.kinds import KINDS
 
 
 def _summary(obj: Any) -> str:
@@ -24,7 +25,7 @@ class ListPlugin(Lister):
 
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
         parser: argparse.ArgumentParser = super().get_parser(prog_name)
-        parser.add_argument("--kind", choices=sorted(plugins.KINDS), help="only this kind")
+        parser.add_argument("--kind", choices=sorted(KINDS), help="only this kind")
         return parser
 
     def take_action(self, parsed_args: Any) -> tuple[tuple[str, ...], list[tuple[Any, ...]]]:
@@ -39,7 +40,7 @@ class ListPlugin(Lister):
                 _summary(info.obj),
                 info.status,
             )
-            for info in plugins.inspect(kinds)
+            for info in inventory.inspect(kinds)
         ]
         return columns, rows
 
@@ -82,7 +83,7 @@ class ShowPlugin(ShowOne):
 
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
         parser: argparse.ArgumentParser = super().get_parser(prog_name)
-        parser.add_argument("kind", choices=sorted(plugins.KINDS), help="plugin kind")
+        parser.add_argument("kind", choices=sorted(KINDS), help="plugin kind")
         parser.add_argument("name", help="plugin name")
         return parser
 
@@ -98,16 +99,15 @@ class ShowPlugin(ShowOne):
             "entry_point": entry.value,
         }
         try:
-            obj = plugins.load(entry)
+            obj = plugins.load_entry(entry)
         except OsopsError as exc:
             data["status"] = f"broken: {exc}"
             return tuple(data), tuple(data.values())
         problems = conformance.problems(entry.kind, entry.name, obj)
         data["summary"] = _summary(obj)
         data["description"] = (inspect.getdoc(obj) or "").partition("\n")[2].strip()
-        for attr in ("service", "on_error", "suffix", "media_type", "batch_size"):
-            if hasattr(obj, attr):
-                data[attr] = getattr(obj, attr)
+        for attr in KINDS[entry.kind].shown:
+            data[attr] = getattr(obj, attr)
         if hasattr(obj, "arguments"):
             data["arguments"] = _describe_arguments(obj.arguments)
         if hasattr(obj, "perfdata"):
@@ -123,12 +123,12 @@ class VerifyPlugin(Lister):
 
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
         parser: argparse.ArgumentParser = super().get_parser(prog_name)
-        parser.add_argument("--kind", choices=sorted(plugins.KINDS), help="only this kind")
+        parser.add_argument("--kind", choices=sorted(KINDS), help="only this kind")
         return parser
 
     def take_action(self, parsed_args: Any) -> tuple[tuple[str, ...], list[tuple[Any, ...]]]:
         kinds = [parsed_args.kind] if parsed_args.kind else None
-        infos = plugins.inspect(kinds)
+        infos = inventory.inspect(kinds)
         failures = [i for i in infos if not i.ok]
         self.failed = bool(failures)
         if failures:
@@ -148,7 +148,7 @@ class DocPlugin(Command):
 
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
         parser: argparse.ArgumentParser = super().get_parser(prog_name)
-        parser.add_argument("--kind", choices=sorted(plugins.KINDS), help="only this kind")
+        parser.add_argument("--kind", choices=sorted(KINDS), help="only this kind")
         parser.add_argument("-o", "--output", metavar="FILE", help="write here (atomically)")
         return parser
 
@@ -156,7 +156,7 @@ class DocPlugin(Command):
         from osops import docs
         from osops.files import write_atomically
 
-        text = docs.markdown(plugins.inspect([parsed_args.kind] if parsed_args.kind else None))
+        text = docs.markdown(inventory.inspect([parsed_args.kind] if parsed_args.kind else None))
         if parsed_args.output:
             write_atomically(parsed_args.output, text, what=f"-o {parsed_args.output}")
         else:

@@ -13,8 +13,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import IO, Any
 
 from osops import plugins
-from osops.exceptions import LogError, PluginLoadError, PluginNotFound, UsageError
-from osops.log.base import MAX_LINE, Filter, Fused, Sink, Step, cut
+from osops.exceptions import LogError, PluginNotFound, UsageError
+from osops.log.base import MAX_LINE, Fused, Sink, Step, cut
 from osops.log.record import LogRecord
 from osops.options import parse_options
 
@@ -175,16 +175,12 @@ class Chain:
         return None
 
 
-def _load(kind_name: str, name: str, contract: type) -> Any:
+def _load(kind_name: str, name: str) -> Any:
     try:
-        entry = plugins.find(kind_name, name)
+        return plugins.load(kind_name, name)
     except PluginNotFound as exc:
         hint = " (pip install osops-logging)" if name in ("parse", "enrich") else ""
         raise UsageError(f"{exc}{hint}") from None
-    cls = plugins.load(entry)
-    if not (isinstance(cls, type) and issubclass(cls, contract)):
-        raise PluginLoadError(f"{kind_name} {name!r} does not implement {contract.__name__}")
-    return cls
 
 
 def build_chain(
@@ -208,7 +204,7 @@ def build_chain(
         per_filter.setdefault(target, []).append(rest)
     steps = []
     for name in wanted:
-        cls = _load("filter", name, Filter)
+        cls = _load("filter", name)
         options = parse_options(cls.arguments, per_filter.get(name, []), f"filter {name!r}")
         steps.append((name, cls, options))
     return Chain(steps, max_line)
@@ -219,7 +215,7 @@ def build_sink(name: str, option_pairs: Sequence[str] = ()) -> Sink:
 
     :raises UsageError: unknown sink, unknown option or bad value
     """
-    cls = _load("sink", name, Sink)
+    cls = _load("sink", name)
     sink: Sink = cls(parse_options(cls.arguments, list(option_pairs), f"sink {name!r}"))
     return sink
 
