@@ -14,7 +14,8 @@ from typing import IO, Any
 
 from osops import plugins
 from osops.exceptions import LogError, PluginNotFound, UsageError
-from osops.log.base import MAX_LINE, Fused, Sink, Step, cut
+from osops.log.base import MAX_LINE, Sink, cut
+from osops.log.fusing import Fused, Step
 from osops.log.record import LogRecord
 from osops.options import parse_options
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from osops.log.base import Filter, Fused, Step
+from osops.log.base import Filter
+from osops.log.fusing import Fused, Step
 from osops.log.record import FIELDS, LogRecord
 from osops.options import Argument
 from osops_logging.lines import END, LABELS, RAW, LineParser
