@@ -27,7 +27,7 @@ def _add_chain_options(parser: argparse.ArgumentParser) -> None:
         dest="filters",
         action="append",
         metavar="NAME",
-        help=f"filter step, repeatable, in order (default: {', '.join(pipeline.DEFAULT_FILTERS)};"
+        help=f"filter step, repeatable, in order (default: {', '.join(pipeline.default_filters())};"
         " redact is appended when missing)",
     )
     parser.add_argument(
