@@ -27,8 +27,8 @@ def _add_chain_options(parser: argparse.ArgumentParser) -> None:
         dest="filters",
         action="append",
         metavar="NAME",
-        help=f"filter step, repeatable, in order (default: {', '.join(pipeline.default_filters())};"
-        " redact is appended when missing)",
+        help="filter step, repeatable, in order (default: "
+        f"{', '.join(pipeline.default_filters())}; redact is appended when missing)",
     )
     parser.add_argument(
         "--filter-option",
@@ -152,7 +152,7 @@ class StatsLog(Command):
         return parser
 
     def take_action(self, parsed_args: Any) -> int:
-        from osops.log.stats import Stats
+        from osops.log.stats import Stats, render
 
         stats = Stats(top=parsed_args.top)
         stats.add(_records(parsed_args))
@@ -162,68 +162,8 @@ class StatsLog(Command):
 
             self.app.stdout.write(json.dumps(data, indent=2) + "\n")
         else:
-            self.app.stdout.write(render_stats(data))
+            self.app.stdout.write(render(data))
         return 0
-
-
-def render_stats(data: dict[str, Any]) -> str:
-    """The stats report as plain text tables."""
-    lines = [f"{data['records']} records ({data['unparsed']} unparsed)", ""]
-    levels = sorted({lvl for counts in data["by_service"].values() for lvl in counts})
-    width = max([len(s) for s in data["by_service"]] + [7])
-    lines.append("service".ljust(width) + "".join(f"{lvl:>10}" for lvl in levels))
-    for service, counts in data["by_service"].items():
-        lines.append(service.ljust(width) + "".join(f"{counts.get(lvl, 0):>10}" for lvl in levels))
-    lines += ["", "top errors:"]
-    for item in data["top_errors"]:
-        label = item["error_type"] or f"(logged by {item['logger']})"
-        lines.append(f"  {item['count']:>5}  {label}  [{item['service']}] {item['example']}")
-    if not data["top_errors"]:
-        lines.append("  none")
-    lines += [
-        "",
-        f"slowest API calls ({data['api_requests']} requests, "
-        f"{data['api_server_errors']} with 5xx):",
-    ]
-    for call in data["slowest_api_calls"]:
-        lines.append(
-            f"  {call['duration_seconds']:>9.3f}s  {call['status']}  {call['method']} "
-            f"{call['path']}  [{call['service']}] {call['request_id'] or '-'}"
-        )
-    if not data["slowest_api_calls"]:
-        lines.append("  none")
-    deprecations = data.get("deprecations", [])
-    lines += ["", f"deprecation warnings logged ({len(deprecations)} distinct):"]
-    for item in deprecations:
-        lines.append(
-            f"  {item['count']:>5}  {item['host'] or '-'} {item['service']} "
-            f"[{item['kind']}] {item['message']}"
-        )
-    if not deprecations:
-        lines.append("  none")
-    return "\n".join(lines) + "\n"
-
-
-def related_ids(records: Iterator[LogRecord], wanted: str) -> set[str]:
-    """The request and global request ids tied to ``wanted`` by any records, in any order.
-
-    A record with both ids links them; links are followed however many records
-    apart, whichever file comes first (a compute record may link its local id
-    to the global one before the API record that links the API's local id).
-    """
-    links: dict[str, set[str]] = {}
-    for record in records:
-        local, upstream = record.request_id, record.global_request_id
-        if local and upstream and local != upstream:
-            links.setdefault(local, set()).add(upstream)
-            links.setdefault(upstream, set()).add(local)
-    ids, todo = {wanted}, [wanted]
-    while todo:
-        for other in links.get(todo.pop(), ()):
-            if other not in ids:
-                ids.add(other)
-                todo.append(other)
-    return ids
 
 
 class TraceLog(Lister):
@@ -236,32 +176,16 @@ class TraceLog(Lister):
         return parser
 
     def take_action(self, parsed_args: Any) -> tuple[Sequence[str], list[tuple[Any, ...]]]:
+        from osops.log import trace
+
         # Read twice: a pipe or standard input is first kept in a temporary file.
         with pipeline.seekable(parsed_args.files) as paths:
-            ids = related_ids(_records(parsed_args, paths), parsed_args.request_id)
-            found = [
-                r
-                for r in _records(parsed_args, paths)
-                if r.request_id in ids or r.global_request_id in ids
-            ]
-        found.sort(key=lambda r: (r.timestamp or "", r.file, r.offset))
-        columns = ("Time", "Host", "Service", "Level", "Logger", "Request", "Message")
-        rows = [
-            (r.timestamp, r.host, r.service, r.level, r.logger, r.request_id, _message(r))
-            for r in found
-        ]
-        if not rows:
+            found = trace.follow(lambda: _records(parsed_args, paths), parsed_args.request_id)
+        if not found:
             raise LogError(
                 f"no record of {parsed_args.request_id} in {len(parsed_args.files)} file(s)"
             )
-        return columns, rows
-
-
-def _message(record: LogRecord) -> str:
-    message = (record.message or "").strip()
-    if record.error_type:
-        message += f" ({record.error_type}: {record.error_message or ''})"
-    return message
+        return trace.COLUMNS, [trace.row(record) for record in found]
 
 
 class ShipLog(Command):
