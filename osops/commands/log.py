@@ -1,4 +1,4 @@
-"""Commands on logs: parse, stats and trace, over the configured filter chain."""
+"""Commands on logs: parse, stats, trace and ship, over the configured filter chain."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Commands on plugins: list, show and verify every installed plugin of every kind."""
+"""Commands on plugins: list, show, verify and document every installed plugin of every kind."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ import argparse
 import inspect
 from typing import Any
 
-from cliff.command import Command
 from cliff.lister import Lister
 from cliff.show import ShowOne
 
 from osops import inventory, plugins
+from osops.commands.common import DocumentCommand, StatusLister, add_output
 from osops.exceptions import OsopsError
 from osops.kinds import KINDS
 
@@ -116,10 +116,8 @@ class ShowPlugin(ShowOne):
         return tuple(data), tuple(data.values())
 
 
-class VerifyPlugin(Lister):
+class VerifyPlugin(StatusLister):
     """Run the conformance checks over every installed plugin; non-zero if any fails."""
-
-    failed = False
 
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
         parser: argparse.ArgumentParser = super().get_parser(prog_name)
@@ -130,7 +128,7 @@ class VerifyPlugin(Lister):
         kinds = [parsed_args.kind] if parsed_args.kind else None
         infos = inventory.inspect(kinds)
         failures = [i for i in infos if not i.ok]
-        self.failed = bool(failures)
+        self.status = int(bool(failures))
         if failures:
             rows = [(i.entry.kind, i.entry.name, i.entry.distribution, i.status) for i in failures]
             self.app.stderr.write(f"{len(failures)} of {len(infos)} plugins fail conformance\n")
@@ -138,27 +136,17 @@ class VerifyPlugin(Lister):
         self.app.stderr.write(f"all {len(infos)} plugins conform\n")
         return ("Kind", "Name", "Distribution", "Problem"), []
 
-    def run(self, parsed_args: Any) -> int:
-        status = int(super().run(parsed_args))
-        return 1 if self.failed else status
 
-
-class DocPlugin(Command):
+class DocPlugin(DocumentCommand):
     """Write the Markdown reference of every installed plugin, generated from its metadata."""
 
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
         parser: argparse.ArgumentParser = super().get_parser(prog_name)
         parser.add_argument("--kind", choices=sorted(KINDS), help="only this kind")
-        parser.add_argument("-o", "--output", metavar="FILE", help="write here (atomically)")
+        add_output(parser)
         return parser
 
-    def take_action(self, parsed_args: Any) -> int:
+    def document(self, parsed_args: Any) -> str:
         from osops import docs
-        from osops.files import write_atomically
 
-        text = docs.markdown(inventory.inspect([parsed_args.kind] if parsed_args.kind else None))
-        if parsed_args.output:
-            write_atomically(parsed_args.output, text, what=f"-o {parsed_args.output}")
-        else:
-            self.app.stdout.write(text)
-        return 0
+        return docs.markdown(inventory.inspect([parsed_args.kind] if parsed_args.kind else None))

@@ -1,0 +1,56 @@
+"""What several commands share: a list with an exit status of its own, a document for -o FILE."""
+
+from __future__ import annotations
+
+import abc
+import argparse
+from typing import Any
+
+from cliff.command import Command
+from cliff.lister import Lister
+
+
+class StatusLister(Lister, abc.ABC):
+    """A list whose exit status says something too (a failure found, the worst state).
+
+    ``take_action`` returns ``(columns, rows)`` as every Lister's and sets
+    :attr:`status`; :meth:`run` exits with it once the list is written, unless
+    writing it failed.
+    """
+
+    #: The exit status once the list is written.
+    status = 0
+
+    def run(self, parsed_args: Any) -> int:
+        written = int(super().run(parsed_args))
+        return written or self.status
+
+
+def add_output(parser: argparse.ArgumentParser) -> None:
+    """The ``-o/--output FILE`` option of a :class:`DocumentCommand`."""
+    parser.add_argument("-o", "--output", metavar="FILE", help="write here (atomically)")
+
+
+class DocumentCommand(Command, abc.ABC):
+    """A command that writes one document: to ``-o FILE`` atomically, else standard output.
+
+    Override :meth:`document`; call :func:`add_output` in ``get_parser``
+    where ``-o`` belongs in the help.
+    """
+
+    @abc.abstractmethod
+    def document(self, parsed_args: Any) -> str:
+        """The whole document.
+
+        :returns: its text
+        """
+
+    def take_action(self, parsed_args: Any) -> int:
+        text = self.document(parsed_args)
+        if parsed_args.output:
+            from osops.files import write_atomically
+
+            write_atomically(parsed_args.output, text, what=f"-o {parsed_args.output}")
+        else:
+            self.app.stdout.write(text)
+        return 0
