@@ -1,4 +1,4 @@
-"""What several commands share: a list with an exit status of its own, a document for -o FILE."""
+"""What commands share: where plugins come from, a list with an exit status, -o FILE, numbers."""
 
 from __future__ import annotations
 
@@ -8,6 +8,21 @@ from typing import Any
 
 from cliff.command import Command
 from cliff.lister import Lister
+
+
+class Plugins:
+    """Where a command's plugins come from: the installed ones, unless a test injects its own.
+
+    A test sets :attr:`managers` to ``{kind: ExtensionManager.make_test_instance(...)}``
+    and calls ``take_action``, as python-openstackclient's tests inject clients.
+    """
+
+    #: Per kind, the stevedore manager to take plugins from; None: the installed ones.
+    managers: dict[str, Any] | None = None
+
+    def manager(self, kind: str) -> Any:
+        """The injected manager of one kind, or None."""
+        return (self.managers or {}).get(kind)
 
 
 class StatusLister(Lister, abc.ABC):
@@ -54,3 +69,36 @@ class DocumentCommand(Command, abc.ABC):
         else:
             self.app.stdout.write(text)
         return 0
+
+
+def seconds(text: str) -> float:
+    """argparse type: a number of seconds from 0 to a day."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 <= seconds <= 86400:  # nan and inf are neither
+        raise argparse.ArgumentTypeError(f"{text}: must be from 0 to 86400 seconds")
+    return seconds
+
+
+def byte_count(text: str) -> int:
+    """argparse type: a number of bytes from 1 to 1 GiB."""
+    try:
+        size = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of bytes") from None
+    if not 1 <= size <= 1 << 30:
+        raise argparse.ArgumentTypeError(f"{size}: must be from 1 to {1 << 30} bytes")
+    return size
+
+
+def job_count(text: str) -> int:
+    """argparse type: a number of worker processes, 1 or more."""
+    try:
+        jobs = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if jobs < 1:
+        raise argparse.ArgumentTypeError(f"{jobs}: must be 1 or more")
+    return jobs

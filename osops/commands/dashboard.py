@@ -7,7 +7,7 @@ from typing import Any
 
 from cliff.lister import Lister
 
-from osops.commands.common import DocumentCommand, StatusLister, add_output
+from osops.commands.common import DocumentCommand, Plugins, StatusLister, add_output
 
 
 def _add_dir(parser: argparse.ArgumentParser) -> None:
@@ -66,7 +66,7 @@ class ValidateDashboard(StatusLister):
         return ("Problem",), [(problem,) for problem in found]
 
 
-class ExportDashboard(DocumentCommand):
+class ExportDashboard(Plugins, DocumentCommand):
     """Export one dashboard definition to a tool's format: grafana, kibana or html."""
 
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
@@ -102,7 +102,7 @@ class ExportDashboard(DocumentCommand):
         if not os.path.exists(path):
             known = ", ".join(os.path.basename(p)[:-5] for p in definitions.files(parsed_args.dir))
             raise DashboardError(f"no dashboard named {parsed_args.name!r} (known: {known})")
-        cls = plugins.load("exporter", parsed_args.to)
+        cls = plugins.load("exporter", parsed_args.to, self.manager("exporter"))
         options = parse_options(cls.arguments, parsed_args.options, f"exporter {parsed_args.to!r}")
         text: str = cls(options).export(definitions.load(path))
         return text

@@ -9,6 +9,7 @@ from typing import IO, Any
 from cliff.command import Command
 from cliff.lister import Lister
 
+from osops.commands.common import Plugins, byte_count, job_count, seconds
 from osops.exceptions import LogError
 from osops.log import pipeline, text
 from osops.log.base import MAX_LINE
@@ -40,7 +41,7 @@ def _add_chain_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--max-line-size",
-        type=_bytes,
+        type=byte_count,
         default=MAX_LINE,
         metavar="BYTES",
         help=f"longest line kept whole (default {MAX_LINE}); a longer one keeps "
@@ -48,49 +49,24 @@ def _add_chain_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _chain(parsed_args: Any) -> pipeline.Chain:
+def _chain(command: Plugins, parsed_args: Any) -> pipeline.Chain:
     return pipeline.build_chain(
-        parsed_args.filters, parsed_args.filter_options, parsed_args.max_line_size
+        parsed_args.filters,
+        parsed_args.filter_options,
+        parsed_args.max_line_size,
+        command.manager("filter"),
     )
 
 
-def _records(parsed_args: Any, paths: Sequence[str] | None = None) -> Iterator[LogRecord]:
-    chain = _chain(parsed_args)
+def _records(
+    command: Plugins, parsed_args: Any, paths: Sequence[str] | None = None
+) -> Iterator[LogRecord]:
+    chain = _chain(command, parsed_args)
     for path in parsed_args.files if paths is None else paths:
         yield from chain.records(path)
 
 
-def _seconds(text: str) -> float:
-    try:
-        seconds = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not 0 <= seconds <= 86400:  # nan and inf are neither
-        raise argparse.ArgumentTypeError(f"{text}: must be from 0 to 86400 seconds")
-    return seconds
-
-
-def _bytes(text: str) -> int:
-    try:
-        size = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of bytes") from None
-    if not 1 <= size <= 1 << 30:
-        raise argparse.ArgumentTypeError(f"{size}: must be from 1 to {1 << 30} bytes")
-    return size
-
-
-def _jobs(text: str) -> int:
-    try:
-        jobs = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if jobs < 1:
-        raise argparse.ArgumentTypeError(f"{jobs}: must be 1 or more")
-    return jobs
-
-
-class ParseLog(Command):
+class ParseLog(Plugins, Command):
     """Parse log files into structured records: JSON lines (ECS fields) or text."""
 
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
@@ -108,7 +84,7 @@ class ParseLog(Command):
         parser.add_argument(
             "-j",
             "--jobs",
-            type=_jobs,
+            type=job_count,
             metavar="N",
             help="worker processes for big files (default: the CPUs available, at most 8)",
         )
@@ -118,7 +94,7 @@ class ParseLog(Command):
         from osops.log import parallel
 
         jobs = parsed_args.jobs or parallel.default_jobs()
-        chain = _chain(parsed_args)
+        chain = _chain(self, parsed_args)
         out: IO[bytes]
         stdout = self.app.stdout
         try:
@@ -141,7 +117,7 @@ class ParseLog(Command):
         return 0
 
 
-class StatsLog(Command):
+class StatsLog(Plugins, Command):
     """Summarise logs: records by service and level, top errors, slow API calls, deprecations."""
 
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
@@ -155,7 +131,7 @@ class StatsLog(Command):
         from osops.log.stats import Stats, render
 
         stats = Stats(top=parsed_args.top)
-        stats.add(_records(parsed_args))
+        stats.add(_records(self, parsed_args))
         data = stats.as_dict()
         if parsed_args.format == "json":
             import json
@@ -166,7 +142,7 @@ class StatsLog(Command):
         return 0
 
 
-class TraceLog(Lister):
+class TraceLog(Plugins, Lister):
     """Follow one request (request id or global request id) across files, merged by time."""
 
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
@@ -180,7 +156,9 @@ class TraceLog(Lister):
 
         # Read twice: a pipe or standard input is first kept in a temporary file.
         with pipeline.seekable(parsed_args.files) as paths:
-            found = trace.follow(lambda: _records(parsed_args, paths), parsed_args.request_id)
+            found = trace.follow(
+                lambda: _records(self, parsed_args, paths), parsed_args.request_id
+            )
         if not found:
             raise LogError(
                 f"no record of {parsed_args.request_id} in {len(parsed_args.files)} file(s)"
@@ -188,7 +166,7 @@ class TraceLog(Lister):
         return trace.COLUMNS, [trace.row(record) for record in found]
 
 
-class ShipLog(Command):
+class ShipLog(Plugins, Command):
     """Ship log files through the filter chain into a sink, checkpointing each accepted batch."""
 
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
@@ -218,7 +196,7 @@ class ShipLog(Command):
         )
         parser.add_argument(
             "--retry-for",
-            type=_seconds,
+            type=seconds,
             default=30.0,
             metavar="SECONDS",
             help="without --follow, how long a failing sink is retried "
@@ -226,7 +204,7 @@ class ShipLog(Command):
         )
         parser.add_argument(
             "--partial-after",
-            type=_seconds,
+            type=seconds,
             default=5.0,
             metavar="SECONDS",
             help="with --follow, how long a file must stay unchanged before a last line "
@@ -245,8 +223,10 @@ class ShipLog(Command):
 
         from osops.log import ship
 
-        chain = _chain(parsed_args)
-        sink = pipeline.build_sink(parsed_args.sink, parsed_args.sink_options)
+        chain = _chain(self, parsed_args)
+        sink = pipeline.build_sink(
+            parsed_args.sink, parsed_args.sink_options, self.manager("sink")
+        )
         state = ship.State(parsed_args.state)
         stop = threading.Event()
         for signum in (signal.SIGTERM, signal.SIGINT):

@@ -10,7 +10,7 @@ from cliff.lister import Lister
 from cliff.show import ShowOne
 
 from osops import inventory, plugins
-from osops.commands.common import DocumentCommand, StatusLister, add_output
+from osops.commands.common import DocumentCommand, Plugins, StatusLister, add_output
 from osops.exceptions import OsopsError
 from osops.kinds import KINDS
 
@@ -20,7 +20,7 @@ def _summary(obj: Any) -> str:
     return doc.strip().splitlines()[0] if doc else ""
 
 
-class ListPlugin(Lister):
+class ListPlugin(Plugins, Lister):
     """List installed plugins of every kind, with their distribution and status."""
 
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
@@ -40,7 +40,7 @@ class ListPlugin(Lister):
                 _summary(info.obj),
                 info.status,
             )
-            for info in inventory.inspect(kinds)
+            for info in inventory.inspect(kinds, self.managers)
         ]
         return columns, rows
 
@@ -116,7 +116,7 @@ class ShowPlugin(ShowOne):
         return tuple(data), tuple(data.values())
 
 
-class VerifyPlugin(StatusLister):
+class VerifyPlugin(Plugins, StatusLister):
     """Run the conformance checks over every installed plugin; non-zero if any fails."""
 
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
@@ -126,7 +126,7 @@ class VerifyPlugin(StatusLister):
 
     def take_action(self, parsed_args: Any) -> tuple[tuple[str, ...], list[tuple[Any, ...]]]:
         kinds = [parsed_args.kind] if parsed_args.kind else None
-        infos = inventory.inspect(kinds)
+        infos = inventory.inspect(kinds, self.managers)
         failures = [i for i in infos if not i.ok]
         self.status = int(bool(failures))
         if failures:
@@ -137,7 +137,7 @@ class VerifyPlugin(StatusLister):
         return ("Kind", "Name", "Distribution", "Problem"), []
 
 
-class DocPlugin(DocumentCommand):
+class DocPlugin(Plugins, DocumentCommand):
     """Write the Markdown reference of every installed plugin, generated from its metadata."""
 
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
@@ -149,4 +149,5 @@ class DocPlugin(DocumentCommand):
     def document(self, parsed_args: Any) -> str:
         from osops import docs
 
-        return docs.markdown(inventory.inspect([parsed_args.kind] if parsed_args.kind else None))
+        kinds = [parsed_args.kind] if parsed_args.kind else None
+        return docs.markdown(inventory.inspect(kinds, self.managers))
