@@ -16,6 +16,7 @@ from typing import IO, Any
 
 from osops import plugins
 from osops.exceptions import LogError, PluginLoadError, PluginNotFound, UsageError
+from osops.kinds import KINDS
 from osops.log.base import MAX_LINE, Sink, cut
 from osops.log.fusing import Fused, Step
 from osops.log.record import LogRecord
@@ -196,7 +197,7 @@ def default_filters(manager: Any = None) -> tuple[str, ...]:
 @functools.cache
 def _installed_defaults() -> tuple[str, ...]:
     classes = []
-    for entry in plugins.scan(["osops.log.filter"]):
+    for entry in plugins.scan([KINDS["filter"].namespace]):
         try:
             classes.append((entry.name, plugins.load_entry(entry)))
         except PluginLoadError:
