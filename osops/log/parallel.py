@@ -26,7 +26,7 @@ from typing import Any, BinaryIO
 import orjson
 
 from osops.exceptions import LogError
-from osops.log.base import Fused
+from osops.log.fusing import Fused
 from osops.log.pipeline import Chain, is_stream, lines, read
 
 LOG = logging.getLogger(__name__)

@@ -22,9 +22,11 @@ from typing import Any, Final
 import orjson
 
 from osops.exceptions import LogError
-from osops.log.base import Fused, Step, cut
+from osops.log.base import cut
+from osops.log.fusing import Fused, Step
 from osops.log.record import FIELDS
-from osops.log.redact import Redact, Scanner, continues_key, mask, prefilter, redact_bytes
+from osops.log.redact import Redact
+from osops.log.redaction import Scanner, continues_key, mask, prefilter, redact_bytes
 from osops_logging.enrich import Enrich
 from osops_logging.lines import END, RAW, LineParser
 from osops_logging.parse import Parse

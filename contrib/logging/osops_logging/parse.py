@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from osops.log.base import Filter, Fused, Step
+from osops.log.base import Filter
+from osops.log.fusing import Fused, Step
 from osops.log.record import FIELDS, LogRecord
 from osops.options import Argument
 from osops_logging.lines import END, LABELS, RAW, LineParser
@@ -48,6 +49,7 @@ class Parse(Filter):
         ),
     )
     on_error = "keep"  # an unparsable record is still shipped, tagged
+    default_order = 10  # right after redaction: every field parsed is then clean
 
     def __init__(self, options: Mapping[str, Any]) -> None:
         super().__init__(options)

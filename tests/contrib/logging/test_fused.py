@@ -21,7 +21,7 @@ from test_fuzz import HEADS
 
 from osops.exceptions import LogError
 from osops.log import parallel, pipeline
-from osops.log.base import Fused
+from osops.log.fusing import Fused
 from osops.log.redact import Redact
 
 SAMPLE_FILES = sorted(p for p in SAMPLES.rglob("*") if p.is_file() and p.suffix != ".py")
