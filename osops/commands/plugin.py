@@ -105,7 +105,8 @@ class ShowPlugin(ShowOne):
         problems = conformance.problems(entry.kind, entry.name, obj)
         data["summary"] = _summary(obj)
         data["description"] = (inspect.getdoc(obj) or "").partition("\n")[2].strip()
-        for attr in ("service", "on_error", "suffix", "media_type", "batch_size"):
+        # build: how a plugin with compiled parts was built (compiled, or pure Python).
+        for attr in ("service", "on_error", "suffix", "media_type", "batch_size", "build"):
             if hasattr(obj, attr):
                 data[attr] = getattr(obj, attr)
         if hasattr(obj, "arguments"):
