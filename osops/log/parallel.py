@@ -165,14 +165,19 @@ def _cut(fused: Fused, path: str, fh: Any, target: int, total: int) -> int:
 
 
 def _count_lines(fh: Any, start: int, stop: int, buffer: bytearray) -> int:
-    """The newlines between two offsets, read through ``buffer`` again and again."""
+    """The newlines between two offsets, read through ``buffer`` again and again.
+
+    No further than ``stop``: a piece is a little more than the buffer, and
+    reading a whole buffer for its last bytes read the file twice.
+    """
     fh.seek(start)
+    view = memoryview(buffer)
     count, left = 0, stop - start
     while left > 0:
-        size = fh.readinto(buffer)
+        size = fh.readinto(view[: min(left, len(buffer))])
         if not size:
             break
-        count += buffer.count(b"\n", 0, min(size, left))
+        count += buffer.count(b"\n", 0, size)
         left -= size
     return count
 
