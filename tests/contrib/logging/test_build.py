@@ -31,8 +31,10 @@ def _build(tmp_path: Path, **env: str) -> tuple[subprocess.CompletedProcess[str]
     )
     environ = {k: v for k, v in os.environ.items() if k != "OSOPS_MYPYC"} | env
     done = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "-v", "--no-deps", "--no-build-isolation"]
-        + ["--no-cache-dir", "-w", str(tmp_path / "wheels"), str(tree)],
+        [
+            *(sys.executable, "-m", "pip", "wheel", "-v", "--no-deps", "--no-build-isolation"),
+            *("--no-cache-dir", "-w", str(tmp_path / "wheels"), str(tree)),
+        ],
         capture_output=True,
         text=True,
         env=environ,
@@ -103,9 +105,9 @@ def test_plain_pip_install_in_a_fresh_venv_compiles_the_parser(tmp_path: Path) -
     venv = tmp_path / "venv"
     subprocess.run(["/usr/bin/python3", "-m", "venv", str(venv)], check=True, timeout=120)
     environ = {k: v for k, v in os.environ.items() if k != "OSOPS_MYPYC"}
+    pip = [str(venv / "bin" / "pip"), "--disable-pip-version-check"]
     done = subprocess.run(
-        [str(venv / "bin" / "pip"), "--disable-pip-version-check", "install", "-v"]
-        + ["--no-deps", str(SOURCE)],
+        [*pip, "install", "-v", "--no-deps", str(SOURCE)],
         capture_output=True,
         text=True,
         env=environ,
