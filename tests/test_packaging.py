@@ -65,6 +65,7 @@ def test_contrib_imports_only_contracts_and_values(package: str) -> None:
         "osops.log.base",
         "osops.log.record",
         "osops.log.redact",  # the redaction a fused chain must apply itself
+        "osops.log.window",  # and the window (--since, --until, --level)
         "osops.options",
         "osops.exceptions",
         "osops.dashboard.base",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 from collections.abc import Iterator, Sequence
 from typing import IO, Any
 
@@ -10,9 +11,35 @@ from cliff.command import Command
 from cliff.lister import Lister
 
 from osops.exceptions import LogError
-from osops.log import pipeline, text
+from osops.log import pipeline, progress, text
 from osops.log.base import MAX_LINE
 from osops.log.record import LogRecord
+from osops.log.window import LEVELS, needs_first_time, window_options
+
+#: The filter --since, --until and --level add (osops.log.window).
+WINDOW = "window"
+
+
+def _add_window_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--since",
+        metavar="TIME",
+        help="only records from this time on: YYYY-MM-DD[THH:MM[:SS]] or HH:MM[:SS] (on the "
+        "date of --until, else of the first record read), as the logs write it (no time zone)",
+    )
+    parser.add_argument(
+        "--until",
+        metavar="TIME",
+        help="only records before this time (exclusive; a time alone before --since is on "
+        "the next day)",
+    )
+    parser.add_argument(
+        "--level",
+        type=str.upper,
+        choices=tuple(LEVELS),
+        metavar="LEVEL",
+        help="only records at this level or above (DEBUG, INFO, AUDIT, WARNING, ERROR, CRITICAL)",
+    )
 
 
 def _add_chain_options(parser: argparse.ArgumentParser) -> None:
@@ -48,15 +75,44 @@ def _add_chain_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _chain(parsed_args: Any) -> pipeline.Chain:
-    return pipeline.build_chain(
-        parsed_args.filters, parsed_args.filter_options, parsed_args.max_line_size
-    )
+def _chain(
+    parsed_args: Any, paths: Sequence[str] | None = None, window: bool = True
+) -> pipeline.Chain:
+    """The chain of ``--filter`` steps, the window of ``--since/--until/--level`` last.
+
+    :param paths: the files, readable twice, where a time alone must take the
+        date of the first record read
+    :param window: add the window (the options given)
+    """
+    names, pairs = parsed_args.filters, list(parsed_args.filter_options)
+    since, until = getattr(parsed_args, "since", None), getattr(parsed_args, "until", None)
+    level = getattr(parsed_args, "level", None)
+    if window and (since or until or level):
+        chain = pipeline.build_chain(names, pairs, parsed_args.max_line_size)
+        first = (r for path in paths or parsed_args.files for r in chain.records(path))
+        pairs += window_options(since, until, level, first)
+        names = [*(names or pipeline.DEFAULT_FILTERS), WINDOW]
+    return pipeline.build_chain(names, pairs, parsed_args.max_line_size)
 
 
-def _records(parsed_args: Any, paths: Sequence[str] | None = None) -> Iterator[LogRecord]:
-    chain = _chain(parsed_args)
-    for path in parsed_args.files if paths is None else paths:
+@contextlib.contextmanager
+def _readable(parsed_args: Any) -> Iterator[list[str]]:
+    """The files, streams kept in a temporary file when they must be read twice.
+
+    A time alone in ``--since/--until`` is on the date of the first record,
+    which is read before the rest: standard input and FIFOs are kept first.
+    """
+    since, until = getattr(parsed_args, "since", None), getattr(parsed_args, "until", None)
+    if needs_first_time(since, until) and any(pipeline.is_stream(p) for p in parsed_args.files):
+        with pipeline.seekable(parsed_args.files) as paths:
+            yield paths
+    else:
+        yield list(parsed_args.files)
+
+
+def _records(parsed_args: Any, paths: Sequence[str]) -> Iterator[LogRecord]:
+    chain = _chain(parsed_args, paths)
+    for path in paths:
         yield from chain.records(path)
 
 
@@ -96,6 +152,7 @@ class ParseLog(Command):
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
         parser = super().get_parser(prog_name)
         _add_chain_options(parser)
+        _add_window_options(parser)
         parser.add_argument(
             "--format",
             choices=("json", "text"),
@@ -115,25 +172,35 @@ class ParseLog(Command):
         return parser
 
     def take_action(self, parsed_args: Any) -> int:
+        with _readable(parsed_args) as paths:
+            return self._parse(parsed_args, paths)
+
+    def _parse(self, parsed_args: Any, paths: list[str]) -> int:
         from osops.log import parallel
 
         jobs = parsed_args.jobs or parallel.default_jobs()
-        chain = _chain(parsed_args)
+        chain = _chain(parsed_args, paths)
         out: IO[bytes]
         stdout = self.app.stdout
         try:
             out = open(parsed_args.output, "wb") if parsed_args.output else stdout.buffer  # noqa: SIM115
         except OSError as exc:
             raise LogError(f"--output {parsed_args.output}: {exc.strerror}") from None
+        # Records to the terminal need no progress line over them.
+        watched = parsed_args.output or not progress.watching(stdout)
+        bar = progress.start(self.app.stderr, progress.total_size(paths)) if watched else None
         try:
             stdout.flush()
             if parsed_args.format == "json":
-                parallel.write_json_lines(chain, parsed_args.files, out, jobs)
+                parallel.write_json_lines(chain, paths, out, jobs, bar)
             else:
-                for path in parsed_args.files:
-                    for record in chain.records(path):
+                for path in paths:
+                    records = chain.records(path)
+                    for record in bar.records_of(records) if bar else records:
                         out.write((text.line(record) + "\n").encode())
         finally:
+            if bar is not None:
+                bar.close()
             if parsed_args.output:
                 out.close()
             else:
@@ -147,6 +214,7 @@ class StatsLog(Command):
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
         parser = super().get_parser(prog_name)
         _add_chain_options(parser)
+        _add_window_options(parser)
         parser.add_argument("--format", choices=("text", "json"), default="text")
         parser.add_argument("--top", type=int, default=10, help="rows per list (default 10)")
         return parser
@@ -155,7 +223,14 @@ class StatsLog(Command):
         from osops.log.stats import Stats
 
         stats = Stats(top=parsed_args.top)
-        stats.add(_records(parsed_args))
+        with _readable(parsed_args) as paths:
+            bar = progress.start(self.app.stderr, progress.total_size(paths))
+            records = _records(parsed_args, paths)
+            try:
+                stats.add(bar.records_of(records) if bar else records)
+            finally:
+                if bar is not None:
+                    bar.close()
         data = stats.as_dict()
         if parsed_args.format == "json":
             import json
@@ -233,12 +308,17 @@ class TraceLog(Lister):
         parser = super().get_parser(prog_name)
         parser.add_argument("request_id", metavar="ID", help="req-<uuid>, local or global")
         _add_chain_options(parser)
+        _add_window_options(parser)
         return parser
 
     def take_action(self, parsed_args: Any) -> tuple[Sequence[str], list[tuple[Any, ...]]]:
         # Read twice: a pipe or standard input is first kept in a temporary file.
+        # The ids are linked through every record; the window only picks what is shown.
         with pipeline.seekable(parsed_args.files) as paths:
-            ids = related_ids(_records(parsed_args, paths), parsed_args.request_id)
+            every = _chain(parsed_args, paths, window=False)
+            ids = related_ids(
+                (r for path in paths for r in every.records(path)), parsed_args.request_id
+            )
             found = [
                 r
                 for r in _records(parsed_args, paths)
@@ -328,14 +408,12 @@ class ShipLog(Command):
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: stop.set())
         started = time.monotonic()
-        progress = None
-        if self.app.stdout.isatty():  # a person is watching: show progress (on stderr)
-
-            def progress(count: int) -> None:
-                rate = count / max(time.monotonic() - started, 1e-6)
-                self.app.stderr.write(f"\rshipped {count} records ({rate:,.0f}/s)")
-                self.app.stderr.flush()
-
+        # A person watching standard error sees bytes, records, rate and time left.
+        total = None
+        if not parsed_args.follow:
+            offsets = [state.start(path)[0] for path in parsed_args.files]
+            total = progress.total_size(parsed_args.files, offsets)
+        bar = progress.start(self.app.stderr, total, "shipped")
         shipped = ship.ship(
             parsed_args.files,
             chain,
@@ -343,12 +421,12 @@ class ShipLog(Command):
             state,
             follow=parsed_args.follow,
             stop=stop,
-            progress=progress,
+            progress=bar.advance if bar else None,
             retry_limit=parsed_args.retry_for,
             partial_after=parsed_args.partial_after,
         )
-        if progress is not None:
-            self.app.stderr.write("\n")
+        if bar is not None:
+            bar.close()
         summary = {
             "shipped": shipped,
             "files": len(parsed_args.files),

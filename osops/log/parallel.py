@@ -28,6 +28,7 @@ import orjson
 from osops.exceptions import LogError
 from osops.log.base import Fused
 from osops.log.pipeline import Chain, is_stream, lines, read
+from osops.log.progress import Progress
 
 LOG = logging.getLogger(__name__)
 
@@ -45,21 +46,29 @@ def default_jobs() -> int:
     return max(1, min(len(os.sched_getaffinity(0)), 8))
 
 
-def write_json_lines(chain: Chain, paths: Sequence[str], out: BinaryIO, jobs: int = 1) -> None:
+def write_json_lines(
+    chain: Chain,
+    paths: Sequence[str],
+    out: BinaryIO,
+    jobs: int = 1,
+    progress: Progress | None = None,
+) -> None:
     """Write every record of every file, in order, as JSON lines.
 
     :param out: a binary stream; with a file descriptor behind it, the workers'
         output is copied into it by the kernel
     :param jobs: worker processes; 1 runs everything in this process
+    :param progress: told the bytes and records of each piece written
     :raises LogError: a file cannot be read
     """
     _keep_freed_memory()  # here and, forked, in the workers
     fused = chain.fused()
     plain = [path for path in paths if fused is not None and _splittable(path)]
     if fused is None or jobs < 2 or sum(_size(path) for path in plain) < 2 * PIECE:
-        for block in json_lines(chain, paths):
+        for block in json_lines(chain, paths, progress):
             out.write(block)
         return
+    count = progress is not None  # the workers count records only for someone watching
     # Workers write their pieces to files in a spool directory (memory-backed
     # where /dev/shm is) rather than sending them back through a pipe, which
     # would cost this process a copy and a pickle of every byte. The directory
@@ -69,31 +78,46 @@ def write_json_lines(chain: Chain, paths: Sequence[str], out: BinaryIO, jobs: in
         context = multiprocessing.get_context("fork")
         initargs = (fused, chain, spool)
         with context.Pool(jobs, initializer=_start_worker, initargs=initargs) as pool:
-            window: collections.deque[AsyncResult[str | bytes]] = collections.deque()
+            window: collections.deque[tuple[AsyncResult[tuple[str | bytes, int]], int]]
+            window = collections.deque()
+
+            def append_oldest() -> None:
+                result, size = window.popleft()
+                spooled, records = result.get()
+                _append(out, spooled)
+                if progress is not None:
+                    progress.advance(size, records)
+
             for path in paths:
                 if not _splittable(path):
                     while window:
-                        _append(out, window.popleft().get())
-                    for block in record_by_record(chain, path):
+                        append_oldest()
+                    for block in record_by_record(chain, path, progress=progress):
                         out.write(block)
                     continue
                 for start, stop, line in pieces(fused, path):
-                    window.append(pool.apply_async(_work, (path, start, stop, line)))
+                    work = pool.apply_async(_work, (path, start, stop, line, count))
+                    window.append((work, stop - start))
                     if len(window) > 2 * jobs:
-                        _append(out, window.popleft().get())
+                        append_oldest()
             while window:
-                _append(out, window.popleft().get())
+                append_oldest()
 
 
-def json_lines(chain: Chain, paths: Sequence[str]) -> Iterator[bytes]:
+def json_lines(
+    chain: Chain, paths: Sequence[str], progress: Progress | None = None
+) -> Iterator[bytes]:
     """Every record of every file, in order, as JSON lines in blocks of bytes, here."""
     fused = chain.fused()
     for path in paths:
         if fused is None or not _splittable(path):
-            yield from record_by_record(chain, path)
+            yield from record_by_record(chain, path, progress=progress)
         else:
             for start, stop, line in pieces(fused, path):
-                yield _piece(fused, chain, path, start, stop, line)
+                block = _piece(fused, chain, path, start, stop, line)
+                if progress is not None:
+                    progress.advance(stop - start, block.count(b"\n"))
+                yield block
 
 
 def _append(out: BinaryIO, spooled: str | bytes) -> None:
@@ -190,13 +214,23 @@ def _size(path: str) -> int:
 
 
 def record_by_record(
-    chain: Chain, path: str, start: int = 0, line: int = 0, stop: int | None = None
+    chain: Chain,
+    path: str,
+    start: int = 0,
+    line: int = 0,
+    stop: int | None = None,
+    progress: Progress | None = None,
 ) -> Iterator[bytes]:
     """JSON lines from the chain run record by record (all of a file, or a range)."""
     dumps = orjson.dumps
     records = chain.run(read(path, start, line, stop, chain.max_line))
+    done = start
     while batch := list(itertools.islice(records, 500)):
         yield b"".join(dumps(record.to_dict()) + b"\n" for record in batch)
+        if progress is not None:
+            end = max(record.end for record in batch)
+            progress.advance(max(0, end - done), len(batch))
+            done = max(done, end)
 
 
 def _piece(fused: Fused, chain: Chain, path: str, start: int, stop: int, line: int) -> bytes:
@@ -247,37 +281,45 @@ def _keep_freed_memory() -> None:
         ctypes.CDLL(None).mallopt(_M_TOP_PAD, 16 << 20)
 
 
-def _work(path: str, start: int, stop: int, line: int) -> str | bytes:
+def _work(path: str, start: int, stop: int, line: int, count: bool) -> tuple[str | bytes, int]:
     """Serialize one piece into a spool file; its name goes back to the parent.
 
     Blocks go to the file as they come, so a piece is never whole in memory.
     Should the spool be full (a container's small /dev/shm), the piece itself
-    goes back instead, through the pool's pipe.
+    goes back instead, through the pool's pipe. With ``count``, the records
+    written go back too (for a progress line; -1 without).
     """
     assert _WORKER is not None, "pool initializer did not run"
     fused, chain, spool = _WORKER
     name = None
+    records = 0 if count else -1
     try:
         with tempfile.NamedTemporaryFile(dir=spool, delete=False) as fh:
             name = fh.name
             try:
                 for block in fused.serialize(path, start, stop, line):
                     fh.write(block)
+                    if count:
+                        records += block.count(b"\n")
             except (OSError, LogError):
                 raise  # the spool, most likely, or the log file gone: handled below
             except Exception as exc:  # a bug in a fused chain must not lose the records
                 fh.seek(0)
                 fh.truncate()
+                records = 0 if count else -1
                 for block in _instead(exc, chain, path, start, stop, line):
                     fh.write(block)
+                    if count:
+                        records += block.count(b"\n")
     except LogError:
         _remove(name)
         raise
     except OSError as exc:
         _remove(name)
         LOG.debug("cannot spool a piece of %s (%s); sending it back", path, exc.strerror)
-        return _piece(fused, chain, path, start, stop, line)
-    return name
+        piece = _piece(fused, chain, path, start, stop, line)
+        return piece, piece.count(b"\n") if count else -1
+    return name, records
 
 
 def _remove(name: str | None) -> None:

@@ -187,10 +187,13 @@ def test_a_full_spool_sends_the_piece_back(tmp_path: Path) -> None:
     size = path.stat().st_size
     parallel._start_worker(fused, chain, str(tmp_path / "gone"))  # cannot be written to
     try:
-        piece = parallel._work(str(path), 0, size, 0)
+        piece, records = parallel._work(str(path), 0, size, 0, True)
+        uncounted = parallel._work(str(path), 0, size, 0, False)
     finally:
         parallel._WORKER = None
     assert piece == by_records(path)
+    assert records == piece.count(b"\n")
+    assert uncounted == (piece, -1)
     out = io.BytesIO()
     parallel._append(out, piece)
     assert out.getvalue() == piece
@@ -205,7 +208,7 @@ def test_a_log_file_gone_under_a_worker_is_an_error_and_no_spool_is_left(
     parallel._start_worker(fused, chain, str(tmp_path))
     try:
         with pytest.raises(LogError, match=r"gone\.nova-api\.log: No such file"):
-            parallel._work(str(tmp_path / "gone.nova-api.log"), 0, 4096, 0)
+            parallel._work(str(tmp_path / "gone.nova-api.log"), 0, 4096, 0, False)
     finally:
         parallel._WORKER = None
     assert list(tmp_path.iterdir()) == []
