@@ -16,6 +16,7 @@ _CHATTY_LIBRARIES = (
     "elasticsearch",
     "elastic_transport",
     "urllib3",
+    "pika",
     "keystoneauth",
     "stevedore",
     "osops_logging",

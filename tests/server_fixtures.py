@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -207,13 +208,69 @@ def _rabbit_api(port: int, method: str, path: str, body: Any = None) -> Any:
     return response.json() if response.content else None
 
 
-@pytest.fixture(scope="session")
-def rabbitmq(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """RabbitMQ with the management plugin, all listeners on 127.0.0.1.
+class RabbitNode:
+    """The suite's RabbitMQ node: its ports, and a restart of the broker in it.
 
-    Holds queue 'work' with 3 ready messages and no consumer, and a
-    monitoring user. Yields the management URL and credentials.
+    It holds queue 'work' with 3 ready messages and no consumer, and a
+    monitoring user, also after a restart (the rabbitmq check's tests count on them).
     """
+
+    def __init__(self, where: Path, amqp: int, api: int, env: dict[str, str]) -> None:
+        self.where, self.amqp, self.api, self.env = where, amqp, api, env
+
+    def ctl(self, *args: str) -> None:
+        subprocess.run(
+            ["/usr/lib/rabbitmq/bin/rabbitmqctl", "-n", self.env["RABBITMQ_NODENAME"], *args],
+            env={**os.environ, **self.env},
+            capture_output=True,
+            check=True,
+            timeout=120,
+        )
+
+    def restart(self) -> None:
+        """Stop and start the broker (the Erlang node stays): every connection is
+        dropped, durable queues come back with their persistent messages."""
+        self.ctl("stop_app")
+        self.ctl("start_app")
+        self.ctl("await_startup")
+        self.seed()
+
+    def seed(self) -> None:
+        api = self.api
+        _rabbit_api(
+            api,
+            "PUT",
+            "/api/users/osops",
+            {"password": RABBIT_USER["password"], "tags": "monitoring"},
+        )
+        _rabbit_api(
+            api, "PUT", "/api/permissions/%2F/osops", {"configure": "", "write": "", "read": ".*"}
+        )
+        _rabbit_api(api, "PUT", "/api/queues/%2F/work", {"durable": False})
+        if _rabbit_api(api, "GET", "/api/queues/%2F/work").get("messages_ready") == 3:
+            return
+        for n in range(3):
+            _rabbit_api(
+                api,
+                "POST",
+                "/api/exchanges/%2F/amq.default/publish",
+                {
+                    "properties": {},
+                    "routing_key": "work",
+                    "payload": f"job {n}",
+                    "payload_encoding": "string",
+                },
+            )
+        wait_until(
+            lambda: _rabbit_api(api, "GET", "/api/queues/%2F/work").get("messages_ready") == 3,
+            30,
+            "rabbitmq queue statistics",
+        )
+
+
+@pytest.fixture(scope="session")
+def rabbitmq_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RabbitNode]:
+    """RabbitMQ with the management plugin, all listeners on 127.0.0.1 (see RabbitNode)."""
     where = tmp_path_factory.mktemp("rabbitmq")
     amqp, api, dist, epmd = free_port(), free_port(), free_port(), free_port()
     (where / "enabled_plugins").write_text("[rabbitmq_management].\n")
@@ -239,42 +296,20 @@ def rabbitmq(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
     argv = ["/usr/lib/rabbitmq/bin/rabbitmq-server"]
     try:
         with daemon(argv, api, where / "rabbitmq.log", env=env):
-            _rabbit_api(
-                api,
-                "PUT",
-                "/api/users/osops",
-                {"password": RABBIT_USER["password"], "tags": "monitoring"},
-            )
-            _rabbit_api(
-                api,
-                "PUT",
-                "/api/permissions/%2F/osops",
-                {"configure": "", "write": "", "read": ".*"},
-            )
-            _rabbit_api(api, "PUT", "/api/queues/%2F/work", {"durable": False})
-            for n in range(3):
-                _rabbit_api(
-                    api,
-                    "POST",
-                    "/api/exchanges/%2F/amq.default/publish",
-                    {
-                        "properties": {},
-                        "routing_key": "work",
-                        "payload": f"job {n}",
-                        "payload_encoding": "string",
-                    },
-                )
-            wait_until(
-                lambda: _rabbit_api(api, "GET", "/api/queues/%2F/work").get("messages_ready") == 3,
-                30,
-                "rabbitmq queue statistics",
-            )
-            yield {"url": f"http://127.0.0.1:{api}", **RABBIT_USER}
+            node = RabbitNode(where, amqp, api, env)
+            node.seed()
+            yield node
     finally:
         # epmd outlives the node it served; stop the one this fixture started.
         subprocess.run(
             ["epmd", "-port", str(epmd), "-kill"], capture_output=True, timeout=10, check=False
         )
+
+
+@pytest.fixture(scope="session")
+def rabbitmq(rabbitmq_node: RabbitNode) -> dict[str, Any]:
+    """The suite's RabbitMQ: its management URL and the monitoring user's credentials."""
+    return {"url": f"http://127.0.0.1:{rabbitmq_node.api}", **RABBIT_USER}
 
 
 KEYSTONE_ADMIN = {"username": "admin", "password": "Adm1n-Pw", "project_name": "admin"}
