@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -198,60 +198,34 @@ def mariadb_root(mariadb: dict[str, Any]) -> str:
 RABBIT_USER = {"username": "osops", "password": "Rabb1t-Pw"}
 
 
-def _rabbit_api(port: int, method: str, path: str, body: Any = None) -> Any:
-    import requests
+@pytest.fixture(scope="session")
+def rabbitmq_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """RabbitMQ with the management plugin, all listeners on 127.0.0.1 (support.rabbitmq)."""
+    from support import rabbitmq
 
-    response = requests.request(
-        method, f"http://127.0.0.1:{port}{path}", json=body, auth=("guest", "guest"), timeout=10
-    )
-    response.raise_for_status()
-    return response.json() if response.content else None
+    with rabbitmq.running(tmp_path_factory.mktemp("rabbitmq")) as node:
+        yield node
 
 
-class RabbitNode:
-    """The suite's RabbitMQ node: its ports, and a restart of the broker in it.
+@pytest.fixture(scope="session")
+def rabbitmq(rabbitmq_node: Any) -> dict[str, Any]:
+    """The node, holding queue 'work' with 3 ready messages and no consumer in vhost '/',
+    and a monitoring user. Yields the options of the rabbitmq check: the management URL,
+    the credentials, and vhost '/' (the test cloud's services use vhost 'openstack')."""
+    node = rabbitmq_node
 
-    It holds queue 'work' with 3 ready messages and no consumer, and a
-    monitoring user, also after a restart (the rabbitmq check's tests count on them).
-    """
-
-    def __init__(self, where: Path, amqp: int, api: int, env: dict[str, str]) -> None:
-        self.where, self.amqp, self.api, self.env = where, amqp, api, env
-
-    def ctl(self, *args: str) -> None:
-        subprocess.run(
-            ["/usr/lib/rabbitmq/bin/rabbitmqctl", "-n", self.env["RABBITMQ_NODENAME"], *args],
-            env={**os.environ, **self.env},
-            capture_output=True,
-            check=True,
-            timeout=120,
+    def seed() -> None:
+        node.request(
+            "PUT", "/api/users/osops", {"password": RABBIT_USER["password"], "tags": "monitoring"}
         )
-
-    def restart(self) -> None:
-        """Stop and start the broker (the Erlang node stays): every connection is
-        dropped, durable queues come back with their persistent messages."""
-        self.ctl("stop_app")
-        self.ctl("start_app")
-        self.ctl("await_startup")
-        self.seed()
-
-    def seed(self) -> None:
-        api = self.api
-        _rabbit_api(
-            api,
-            "PUT",
-            "/api/users/osops",
-            {"password": RABBIT_USER["password"], "tags": "monitoring"},
+        node.request(
+            "PUT", "/api/permissions/%2F/osops", {"configure": "", "write": "", "read": ".*"}
         )
-        _rabbit_api(
-            api, "PUT", "/api/permissions/%2F/osops", {"configure": "", "write": "", "read": ".*"}
-        )
-        _rabbit_api(api, "PUT", "/api/queues/%2F/work", {"durable": False})
-        if _rabbit_api(api, "GET", "/api/queues/%2F/work").get("messages_ready") == 3:
-            return
+        node.request("PUT", "/api/queues/%2F/work", {"durable": False})
+        if node.request("GET", "/api/queues/%2F/work").get("messages_ready") == 3:
+            return  # a restart kept it (it drops transient queues)
         for n in range(3):
-            _rabbit_api(
-                api,
+            node.request(
                 "POST",
                 "/api/exchanges/%2F/amq.default/publish",
                 {
@@ -262,201 +236,82 @@ class RabbitNode:
                 },
             )
         wait_until(
-            lambda: _rabbit_api(api, "GET", "/api/queues/%2F/work").get("messages_ready") == 3,
+            lambda: node.request("GET", "/api/queues/%2F/work").get("messages_ready") == 3,
             30,
             "rabbitmq queue statistics",
         )
 
-
-@pytest.fixture(scope="session")
-def rabbitmq_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RabbitNode]:
-    """RabbitMQ with the management plugin, all listeners on 127.0.0.1 (see RabbitNode)."""
-    where = tmp_path_factory.mktemp("rabbitmq")
-    amqp, api, dist, epmd = free_port(), free_port(), free_port(), free_port()
-    (where / "enabled_plugins").write_text("[rabbitmq_management].\n")
-    (where / "rabbitmq.conf").write_text(
-        f"listeners.tcp.default = 127.0.0.1:{amqp}\n"
-        f"management.tcp.port = {api}\nmanagement.tcp.ip = 127.0.0.1\n"
-        "collect_statistics_interval = 1000\nmanagement.rates_mode = none\n"
-    )
-    env = {
-        "HOME": str(where),
-        "RABBITMQ_NODENAME": "rabbit@localhost",
-        "RABBITMQ_NODE_IP_ADDRESS": "127.0.0.1",
-        "RABBITMQ_NODE_PORT": str(amqp),
-        "RABBITMQ_DIST_PORT": str(dist),
-        "ERL_EPMD_ADDRESS": "127.0.0.1",
-        "ERL_EPMD_PORT": str(epmd),
-        "RABBITMQ_MNESIA_BASE": str(where / "mnesia"),
-        "RABBITMQ_LOG_BASE": str(where / "log"),
-        "RABBITMQ_ENABLED_PLUGINS_FILE": str(where / "enabled_plugins"),
-        "RABBITMQ_CONFIG_FILE": str(where / "rabbitmq"),
-        "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS": "-kernel inet_dist_use_interface {127,0,0,1}",
-    }
-    argv = ["/usr/lib/rabbitmq/bin/rabbitmq-server"]
-    try:
-        with daemon(argv, api, where / "rabbitmq.log", env=env):
-            node = RabbitNode(where, amqp, api, env)
-            node.seed()
-            yield node
-    finally:
-        # epmd outlives the node it served; stop the one this fixture started.
-        subprocess.run(
-            ["epmd", "-port", str(epmd), "-kill"], capture_output=True, timeout=10, check=False
-        )
-
-
-@pytest.fixture(scope="session")
-def rabbitmq(rabbitmq_node: RabbitNode) -> dict[str, Any]:
-    """The suite's RabbitMQ: its management URL and the monitoring user's credentials."""
-    return {"url": f"http://127.0.0.1:{rabbitmq_node.api}", **RABBIT_USER}
-
-
-KEYSTONE_ADMIN = {"username": "admin", "password": "Adm1n-Pw", "project_name": "admin"}
-KEYSTONE_VENV = Path(__file__).resolve().parent.parent / ".work" / "keystone-venv" / "bin"
-
-
-def _keystone_request(url: str, method: str, path: str, token: str, body: Any) -> Any:
-    import requests
-
-    response = requests.request(
-        method, f"{url}{path}", json=body, timeout=30, headers={"X-Auth-Token": token}
-    )
-    response.raise_for_status()
-    return response.json()
-
-
-def _admin_token(url: str) -> str:
-    import requests
-
-    body = {
-        "auth": {
-            "identity": {
-                "methods": ["password"],
-                "password": {
-                    "user": {
-                        "name": KEYSTONE_ADMIN["username"],
-                        "domain": {"id": "default"},
-                        "password": KEYSTONE_ADMIN["password"],
-                    }
-                },
-            },
-            "scope": {"project": {"name": "admin", "domain": {"id": "default"}}},
-        }
-    }
-    response = requests.post(f"{url}/v3/auth/tokens", json=body, timeout=30)
-    response.raise_for_status()
-    return str(response.headers["X-Subject-Token"])
+    seed()
+    node.on_restart.append(seed)  # a test that restarts the broker leaves this as it was
+    return {"url": node.api, **RABBIT_USER, "vhost": "/"}
 
 
 @pytest.fixture(scope="session")
 def keystone(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """Keystone from PyPI (sqlite, fernet) served by gunicorn, with nova, neutron and
-    cinder registered in its catalog at the fake OpenStack server.
+    """Keystone from PyPI (sqlite, fernet) served by gunicorn (support.keystone).
 
-    Yields the Keystone URL, the fake server, and OS_CLIENT_CONFIG_FILE env with
+    Yields the Keystone URL, the server, and OS_CLIENT_CONFIG_FILE env with
     clouds: ``test`` (admin), ``wrong`` (bad password), ``down`` (nothing listening),
-    ``tls`` (https to a plain-http Keystone).
+    ``tls`` (https to a plain-http Keystone), ``faulty`` (admin in region RegionTwo,
+    where the ``cloud`` fixture puts its fault-injecting proxies).
     """
-    import fake_openstack
+    from support import keystone as support_keystone
 
     where = tmp_path_factory.mktemp("keystone")
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    conf = where / "keystone.conf"
-    conf.write_text(
-        "[DEFAULT]\nuse_stderr = true\n"
-        # bcrypt's fewest rounds: each check authenticates, and a busy test
-        # host must not spend a check's timeout hashing the password.
-        "[identity]\npassword_hash_rounds = 4\n"
-        f"[database]\nconnection = sqlite:///{where}/keystone.db\n"
-        "[token]\nprovider = fernet\n"
-        f"[fernet_tokens]\nkey_repository = {where}/fernet-keys\n"
-        f"[fernet_receipts]\nkey_repository = {where}/fernet-keys\n"
-        f"[credential]\nkey_repository = {where}/credential-keys\n"
+    with support_keystone.running(where) as server:
+        clouds = server.clouds_yaml(where / "clouds.yaml", {"faulty": "RegionTwo"})
+        yield {
+            "url": server.url,
+            "config": str(server.config),
+            "server": server,
+            "env": {"OS_CLIENT_CONFIG_FILE": str(clouds)},
+            "password": server.password,
+        }
+
+
+@pytest.fixture(scope="session")
+def cloud(
+    tmp_path_factory: pytest.TempPathFactory, keystone: dict[str, Any], rabbitmq_node: Any
+) -> Iterator[dict[str, Any]]:
+    """A real OpenStack behind the Keystone fixture (support.cloud): Placement, Glance,
+    Nova (fake driver), Cinder (fake driver), Neutron (ML2, a DHCP agent), with flavors,
+    an image and external networks (support.cloud.seed).
+
+    Yields the Keystone fixture's keys plus ``cloud`` (processes, admin client,
+    timings), ``ids`` of what was seeded, and ``proxies``: the fault-injecting
+    proxies in front of compute, network and volumev3 in region RegionTwo.
+    """
+    from support import fault_proxy
+    from support.cloud import FAULT_REGION, Cloud
+    from support.cloud.seed import seed
+
+    where = tmp_path_factory.mktemp("cloud")
+    started = time.monotonic()
+    real = Cloud(
+        where, keystone["url"], keystone["password"], rabbitmq_node.api, rabbitmq_node.amqp
     )
-    manage = [str(KEYSTONE_VENV / "keystone-manage"), "--config-file", str(conf)]
-    for step in (
-        ["db_sync"],
-        ["fernet_setup", "--keystone-user", "root", "--keystone-group", "root"],
-        ["credential_setup", "--keystone-user", "root", "--keystone-group", "root"],
-        [
-            "bootstrap",
-            "--bootstrap-password",
-            KEYSTONE_ADMIN["password"],
-            "--bootstrap-admin-url",
-            f"{url}/v3",
-            "--bootstrap-public-url",
-            f"{url}/v3",
-            "--bootstrap-internal-url",
-            f"{url}/v3",
-            "--bootstrap-region-id",
-            "RegionOne",
-        ],
-    ):
-        subprocess.run([*manage, *step], check=True, capture_output=True, timeout=300)
-    wsgi_dir = Path(__file__).resolve().parent / "fixtures" / "keystone"
-    argv = [
-        str(KEYSTONE_VENV / "gunicorn"),
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        "2",
-        "--chdir",
-        str(wsgi_dir),
-        "keystone_wsgi:application",
-    ]
-    with daemon(argv, port, where / "keystone.log", env={"OS_KEYSTONE_CONFIG_FILES": str(conf)}):
-        fake = fake_openstack.start(url)
-        try:
-            token = _admin_token(url)
-            for name, kind, path in (
-                ("nova", "compute", "/compute/v2.1"),
-                ("neutron", "network", "/network"),
-                ("cinder", "volumev3", "/volumev3/v3/%(project_id)s"),
-            ):
-                service = _keystone_request(
-                    url, "POST", "/v3/services", token, {"service": {"name": name, "type": kind}}
-                )["service"]
-                for interface in ("public", "internal", "admin"):
-                    _keystone_request(
-                        url,
-                        "POST",
-                        "/v3/endpoints",
-                        token,
-                        {
-                            "endpoint": {
-                                "service_id": service["id"],
-                                "interface": interface,
-                                "url": fake.url + path,
-                                "region_id": "RegionOne",
-                            }
-                        },
-                    )
-            clouds = where / "clouds.yaml"
-            auth = (
-                "      user_domain_name: Default\n      project_domain_name: Default\n"
-                "      project_name: admin\n      username: admin\n"
+    real.start()
+    proxies: dict[str, Any] = {}
+    try:
+        ids = seed(real.api)
+        for name, kind, upstream in (
+            ("nova", "compute", real.settings.url("nova") + "/v2.1"),
+            ("neutron", "network", real.settings.url("neutron")),
+            ("cinderv3", "volumev3", real.settings.url("cinder") + "/v3/%(project_id)s"),
+        ):
+            root, _, path = upstream.partition("/v")
+            proxies[kind] = fault_proxy.start(root)
+            real.register(
+                name, kind, proxies[kind].url + (f"/v{path}" if path else ""), FAULT_REGION
             )
-            clouds.write_text(
-                "clouds:\n"
-                f"  test:\n    region_name: RegionOne\n    auth:\n      auth_url: {url}/v3\n{auth}"
-                f"      password: {KEYSTONE_ADMIN['password']}\n"
-                f"  wrong:\n    auth:\n      auth_url: {url}/v3\n{auth}      password: Wr0ng-Ks-Pw\n"
-                f"  down:\n    auth:\n      auth_url: http://127.0.0.1:{free_port()}/v3\n{auth}"
-                f"      password: {KEYSTONE_ADMIN['password']}\n"
-                f"  tls:\n    auth:\n      auth_url: https://127.0.0.1:{port}/v3\n{auth}"
-                f"      password: {KEYSTONE_ADMIN['password']}\n"
-            )
-            yield {
-                "url": url,
-                "config": str(conf),
-                "fake": fake,
-                "env": {"OS_CLIENT_CONFIG_FILE": str(clouds)},
-                "password": KEYSTONE_ADMIN["password"],
-            }
-        finally:
-            fake_openstack.stop(fake)
+        # Keystone itself in that region too: checks that list projects find it there.
+        real.register("keystone", "identity", keystone["url"] + "/v3", FAULT_REGION)
+        real.timings["fixture"] = time.monotonic() - started
+        yield {**keystone, "cloud": real, "ids": ids, "proxies": proxies}
+    finally:
+        for proxy in proxies.values():
+            fault_proxy.stop(proxy)
+        real.stop()
 
 
 @pytest.fixture(scope="session")

@@ -21,3 +21,17 @@ def test_reference_covers_every_plugin_with_its_options() -> None:
         in text
     )
     assert "| `--password` | str, secret |  |" in text
+
+
+def test_readme_lists_what_redaction_masks() -> None:
+    from osops.log import secrets
+
+    readme = (ROOT / "README.md").read_text()
+    _, begin, rest = readme.partition(secrets.BEGIN + "\n")
+    block, end, _ = rest.partition(secrets.END)
+    assert begin and end, "README.md lost its generated list of what is masked"
+    assert block == secrets.markdown(), (
+        "regenerate: .venv/bin/python -m osops.log.secrets --readme README.md"
+    )
+    for name in secrets.names():
+        assert f"`{name}`" in block

@@ -202,7 +202,7 @@ def as_json(checks: Sequence[tuple[str, type[Check]]], command: str) -> str:
                     "name": a.name,
                     "help": a.help,
                     "type": a.type,
-                    "default": a.default,
+                    "default": None if a.secret else a.default,
                     "required": a.required,
                     "repeatable": a.repeatable,
                     "secret": a.secret,

@@ -16,6 +16,7 @@ import traceback
 import nagiosplugin
 
 from osops import plugins
+from osops.check import secrets
 from osops.check.base import Check, Detail, State
 from osops.check.output import FORMATS, render
 from osops.check.result import CheckResult, PerfValue
@@ -424,25 +425,6 @@ def _with_timeout(seconds: float, func: Any) -> None:
         signal.signal(signal.SIGALRM, previous)
 
 
-def secrets_of(cls: type[Check] | None, options: Mapping[str, Any]) -> list[str]:
-    """The values of a check's secret options, to be scrubbed from anything shown."""
-    if cls is None:
-        return []
-    found: list[str] = []
-    for arg in cls.arguments:
-        if arg.secret and options.get(arg.dest):
-            value = options[arg.dest]
-            found.extend(str(v) for v in (value if isinstance(value, list) else [value]))
-    return [s for s in found if s]
-
-
-def scrub(text: str, secrets: Iterable[str]) -> str:
-    """Replace every given secret in text, longest first."""
-    for secret in sorted(secrets, key=len, reverse=True):
-        text = text.replace(secret, "<hidden>")
-    return text
-
-
 def failure(name: str, exc: BaseException, verbose: int = 0) -> CheckResult:
     """The result for a check that raised: CRITICAL for :class:`ServiceDown`, else UNKNOWN.
 
@@ -519,7 +501,8 @@ def main(
         result = execute(cls, name, options, settings)
     except Exception as exc:  # a check's own bug is UNKNOWN, never a traceback
         result = failure(name, exc, verbose)
-    text = scrub(render(result, fmt, verbose), secrets_of(cls, options))
+    shown = secrets.hide_result(result, secrets.secrets_of(cls, options))
+    text = render(shown, fmt, verbose)
     try:
         if out is None:
             raise OSError(errno.EBADF, "closed")

@@ -6,7 +6,7 @@ import functools
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from osops.check import runner, threads
+from osops.check import runner, secrets, threads
 from osops.check.base import Check, State
 from osops.check.result import CheckResult
 from osops.exceptions import UsageError
@@ -139,14 +139,10 @@ def run(suite: Suite, load: Callable[[str], type[Check]] = runner.load_check) ->
     for name, result in results.items():
         if not result.check or result.check == name:
             results[name] = result.replace(check=plugin_of[name])
-    for name, (cls, _, values) in prepared.items():
-        hidden = runner.secrets_of(cls, values)
-        if hidden:  # an error message may quote what it was given
-            result = results[name]
-            results[name] = result.replace(
-                summary=runner.scrub(result.summary, hidden),
-                details=tuple(runner.scrub(d, hidden) for d in result.details),
-            )
+    for entry in suite.entries:  # an error message may quote what it was given
+        cls, _, values = prepared.get(entry.name, (None, {}, entry.options))
+        hidden = secrets.secrets_of(cls, values)
+        results[entry.name] = secrets.hide_result(results[entry.name], hidden)
     return [results[entry.name] for entry in suite.entries]
 
 

@@ -25,6 +25,11 @@ table{border-collapse:collapse}td,th{padding:3px 8px;border-bottom:1px solid #ee
 """
 
 
+def _text(value: Any) -> str:
+    """Any value read from a results or stats file, as HTML text: never markup."""
+    return html.escape("" if value is None else str(value), quote=True)
+
+
 def _bars(items: Sequence[tuple[str, float]], unit: str = "", colour: str = "#1565c0") -> str:
     """A horizontal bar chart as inline SVG."""
     if not items:
@@ -36,9 +41,10 @@ def _bars(items: Sequence[tuple[str, float]], unit: str = "", colour: str = "#15
         y = 4 + 22 * number
         width = max(2.0, 220.0 * value / top)
         rows.append(
-            f'<text x="0" y="{y + 14}" font-size="12">{html.escape(label[:40])}</text>'
+            f'<text x="0" y="{y + 14}" font-size="12">{_text(str(label)[:40])}</text>'
             f'<rect x="260" y="{y}" width="{width:.1f}" height="16" fill="{colour}"/>'
-            f'<text x="{264 + width:.1f}" y="{y + 13}" font-size="11">{value:g}{unit}</text>'
+            f'<text x="{264 + width:.1f}" y="{y + 13}" font-size="11">'
+            f"{value:g}{_text(unit)}</text>"
         )
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="560" height="{height}" '
@@ -83,7 +89,7 @@ class Html(Exporter):
                 family = prometheus_name(
                     result.get("plugin") or result["check"], perf["label"], perf["uom"]
                 )
-                label = result["check"] + (f" {perf['instance']}" if perf["instance"] else "")
+                label = f"{result['check']}" + (f" {perf['instance']}" if perf["instance"] else "")
                 series.setdefault(family, []).append((label, float(perf["value"])))
         body = [
             f"<h1>{html.escape(dashboard.title)}</h1>",
@@ -106,12 +112,12 @@ class Html(Exporter):
         counts: dict[str, int] = {}
         rows = []
         for result in results:
-            state = result["state"]
+            state = str(result["state"])
             counts[state] = counts.get(state, 0) + 1
             rows.append(
-                f'<tr><td>{html.escape(result["check"])}</td><td><span class="state" '
-                f'style="background:{_COLOURS.get(state, "#555")}">{state}</span></td>'
-                f"<td>{html.escape(result['summary'])}</td></tr>"
+                f'<tr><td>{_text(result["check"])}</td><td><span class="state" '
+                f'style="background:{_COLOURS.get(state, "#555")}">{_text(state)}</span></td>'
+                f"<td>{_text(result['summary'])}</td></tr>"
             )
         chart = "".join(
             _bars([(state, float(count))], colour=_COLOURS.get(state, "#555"))
@@ -145,14 +151,14 @@ class Html(Exporter):
             return '<p class="muted">no log statistics given</p>'
         if "error.type" in panel.query:
             rows = "".join(
-                f"<tr><td>{e['count']}</td><td>{html.escape(e['error_type'] or '-')}"
-                f"</td><td>{html.escape(e['example'])}</td></tr>"
+                f"<tr><td>{_text(e['count'])}</td><td>{_text(e['error_type'] or '-')}"
+                f"</td><td>{_text(e['example'])}</td></tr>"
                 for e in stats["top_errors"]
             )
             return f"<table><tr><th>Count</th><th>Type</th><th>Example</th></tr>{rows}</table>"
         if "http" in panel.query:
             calls = [
-                (f"{c['method']} {c['path'][-30:]}", float(c["duration_seconds"]))
+                (f"{c['method']} {str(c['path'])[-30:]}", float(c["duration_seconds"]))
                 for c in stats["slowest_api_calls"]
             ]
             return _bars(calls, "s", "#ef6c00")

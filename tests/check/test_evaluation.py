@@ -15,7 +15,7 @@ from typing import Any
 import nagiosplugin
 import pytest
 
-from osops.check import runner
+from osops.check import runner, secrets
 from osops.check.base import Argument, Check, Detail, Perf, State, metric
 from osops.check.result import CheckResult, PerfValue
 from osops.exceptions import CheckError, ServiceDown, UsageError
@@ -373,14 +373,14 @@ def test_failure_traceback_keeps_every_line_as_python_prints_it() -> None:
     assert details[-1] == "ValueError: vdX"
 
 
-def test_secrets_are_scrubbed_longest_first() -> None:
+def test_secrets_are_hidden_longest_first_and_only_as_whole_values() -> None:
     options = {"password": "abc", "tokens": ["abcdef", ""], "zone": "abc-zone"}
-    secrets = runner.secrets_of(Disks, options)
-    assert secrets == ["abc", "abcdef"]
-    assert (
-        runner.scrub("abcdef then abc in abc-zone", secrets)
-        == "<hidden> then <hidden> in <hidden>-zone"
+    hidden = secrets.secrets_of(Disks, options)
+    assert hidden == ["abcdef", "abc"]
+    # "abc" inside "abcdef" and "abc-zone" is part of a longer word, and a secret of
+    # under four characters is hidden only where it is plainly a value (after "=").
+    assert secrets.hide("abcdef then password=abc in abc-zone, abc alone", hidden) == (
+        "<hidden> then password=<hidden> in abc-zone, abc alone"
     )
-    assert runner.scrub("abc", ["b", "abc"]) == "<hidden>"  # longest, not last in order
-    assert runner.secrets_of(None, options) == []
-    assert runner.secrets_of(Disks, {"password": None, "tokens": None, "zone": "z"}) == []
+    assert secrets.hide("abcd", ["b", "abcd"]) == "<hidden>"  # the whole value, not its letter
+    assert secrets.secrets_of(Disks, {"password": None, "tokens": None, "zone": "z"}) == []

@@ -90,14 +90,14 @@ def test_promtool_accepts_every_query(tmp_path: Path) -> None:
 @pytest.mark.integration
 def test_every_query_returns_data_from_prometheus(
     prometheus: dict[str, Any],
-    keystone: dict[str, Any],
+    cloud: dict[str, Any],
     rabbitmq: dict[str, Any],
     galera: dict[str, Any],
     tmp_path: Path,
 ) -> None:
     import requests
 
-    clouds = keystone["env"]["OS_CLIENT_CONFIG_FILE"]
+    clouds = cloud["env"]["OS_CLIENT_CONFIG_FILE"]
     os_options = f"os-cloud: test, os-client-config-file: '{clouds}'"
     suite = tmp_path / "cloud.yaml"
     suite.write_text(f"""

@@ -54,7 +54,7 @@ def _services(cfg: dict[str, Any]) -> str:
 @pytest.fixture(scope="module")
 def icinga(
     monitoring_osops: Path,
-    keystone: dict[str, Any],
+    cloud: dict[str, Any],
     rabbitmq: dict[str, Any],
     galera: dict[str, Any],
     memcached: int,
@@ -62,6 +62,7 @@ def icinga(
     """Icinga 2 from Debian with a generated conf.d, its API on 127.0.0.1."""
     work, conf_d, port = icinga_config("osops-icinga-", (API_USER, API_PASSWORD))
     clouds = work / "clouds.yaml"
+    keystone = cloud  # the real cloud behind the test Keystone
     shutil.copy(keystone["env"]["OS_CLIENT_CONFIG_FILE"], clouds)
     os_vars = {"os-cloud": "test", "os-client-config-file": str(clouds)}
     keystone_conf = work / "keystone.conf"  # a keystone.conf of 2025.1, for upgrade_config

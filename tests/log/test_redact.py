@@ -1,101 +1,161 @@
-"""Redaction: every pattern's secret must not survive, in any text field, through the chain."""
+"""Redaction: exact output for every shape (redact_cases.yaml), on every path, both scanners."""
 
 from __future__ import annotations
 
 import importlib.util
-import json
 import platform
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+import yaml
 from helpers import SAMPLES, run_osops
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from osops.log import redact
+from osops.log import parallel, pipeline, redact
 from osops.log.record import LogRecord
-from osops.log.redact import PATTERNS, Redact, redact_bytes, redact_text, secret_spans
+from osops.log.redact import KEYS, Prefilter, Redact, Scanner, redact_bytes, redact_text
+
+CASES: list[dict[str, str]] = yaml.safe_load(
+    (Path(__file__).parent / "redact_cases.yaml").read_text(encoding="utf-8")
+)
 
 
-@pytest.fixture(params=["hyperscan", "substring"], autouse=True)
+def _id(case: dict[str, str]) -> str:
+    return case["in"].splitlines()[0][:40]
+
+
+def expected(case: dict[str, str]) -> str:
+    return case.get("out", case["in"])
+
+
+_HYPERSCAN: list[Prefilter] = []
+
+
+def hyperscan() -> Prefilter:
+    """One Hyperscan database for the whole module: compiling it takes a while."""
+    if not _HYPERSCAN:
+        _HYPERSCAN.append(Prefilter())
+    return _HYPERSCAN[0]
+
+
+@pytest.fixture(params=["hyperscan", "substring"])
 def scanner(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """Every test runs with the Hyperscan prefilter and with the substring fallback."""
-    if request.param == "substring":
-        monkeypatch.setattr(redact, "_PREFILTER", [None])
-    else:
-        assert redact._prefilter() is not None
+    """A test run with the Hyperscan prefilter, then with the substring search."""
+    monkeypatch.setattr(
+        redact, "_PREFILTER", [hyperscan() if request.param == "hyperscan" else None]
+    )
     yield request.param
 
 
-def test_hyperscan_is_in_use_where_its_wheel_exists(scanner: str) -> None:
+def _spans_with(prefilter: Prefilter | None, data: bytes) -> list[tuple[int, int]]:
+    saved = redact._PREFILTER[:]
+    redact._PREFILTER[:] = [prefilter]
+    try:
+        return Scanner().spans(data)
+    finally:
+        redact._PREFILTER[:] = saved
+
+
+def test_hyperscan_is_in_use_where_its_wheel_exists() -> None:
     # setup.cfg requires it on x86_64; losing it would only be slower, so say it here.
     if platform.machine() == "x86_64":
         assert importlib.util.find_spec("hyperscan") is not None
+        assert redact._prefilter() is not None
 
 
-@pytest.mark.parametrize("pattern", PATTERNS, ids=lambda p: p.name)
-def test_pattern_masks_its_example(pattern: object) -> None:
-    assert pattern.literal in {  # type: ignore[attr-defined]
-        "pass",
-        "secret",
-        "token",
-        "_key",
-        "credential",
-        "authorization",
-        "gaaaaa",
-        "mii",
-        "://",
-    }
-    assert pattern.secret in pattern.example  # type: ignore[attr-defined]
-    assert pattern.secret not in redact_text(pattern.example)  # type: ignore[attr-defined]
+@pytest.mark.parametrize("case", CASES, ids=_id)
+def test_exact_output(case: dict[str, str], scanner: str) -> None:
+    assert redact_text(case["in"]) == expected(case)
 
 
-@pytest.mark.parametrize(
-    ("text", "secret"),
-    [
-        ('{"auth": {"passwordCredentials": {"password": "Js0nPw!"}}}', "Js0nPw!"),
-        ("connection = mysql+pymysql://nova:Db-Pa55@10.0.0.5/nova?charset=utf8", "Db-Pa55"),
-        ("admin_password = IniPw123", "IniPw123"),
-        ("rabbit_pass=plainPw", "plainPw"),
-        ("mysql -u nova --passwd=Pw-Passwd-1 nova", "Pw-Passwd-1"),
-        ("passphrase = Luks-Pass-9", "Luks-Pass-9"),
-        ("Ünïcödé PASSWORD: 'ßecret-1'", "ßecret-1"),
-        ("metadata_proxy_shared_secret: 'Sh4red'", "Sh4red"),
-        (
-            "'X-Auth-Token': 'gAAAAABiToken_value_which_is_long_enough_to_be_fernet_AAAA'",
-            "gAAAAABiToken",
-        ),
-        ('-H "X-Auth-Token: {SHA1}7b5cf2d3f1b8a2e1c0d9"', "7b5cf2d3f1b8a2e1c0d9"),
-        ("Authorization: Bearer eyJhbGciOi.J9.sig", "eyJhbGciOi"),
-        ("{'os_secret_key': u'AKIAsecret', 'name': 'x'}", "AKIAsecret"),
-    ],
-)
-def test_secret_must_not_appear(text: str, secret: str) -> None:
-    assert secret not in redact_text(text)
+@pytest.mark.parametrize("case", CASES, ids=_id)
+def test_exact_output_line_by_line(case: dict[str, str], scanner: str) -> None:
+    # As the default chain runs it: one record per physical line, in file order.
+    step = Redact({})
+    records = [LogRecord(raw=line) for line in case["in"].split("\n")]
+    assert "\n".join(step.process(r).raw for r in records) == expected(case)
 
 
-def test_ordinary_text_is_untouched() -> None:
-    text = (
-        "Instance a18a5824 spawned in 12.3 seconds; token count 4, key_name mykey, "
-        "bypass=true, compass: north"
-    )
-    assert redact_text(text) == text
-
-
-def test_every_text_field_is_redacted() -> None:
-    record = LogRecord(
-        raw="password=a1",
-        message="password=a2",
-        stack_trace="password=a3",
-        error_message="password=a4",
-        url_path="/x?token=a5",
-        parsed=True,
-    )
+@pytest.mark.parametrize("case", CASES, ids=_id)
+def test_exact_output_of_a_folded_record(case: dict[str, str]) -> None:
+    # As a chain with redact last runs it: a record of many lines, every text field.
+    text = case["in"]
+    record = LogRecord(raw=text, message=text, stack_trace=text, error_message=text)
+    record.url_path = text
     Redact({}).process(record)
-    assert "a1" not in json.dumps(record.to_dict()) + record.raw
-    for secret in ("a2", "a3", "a4", "a5"):
-        assert secret not in json.dumps(record.to_dict())
+    fields = (record.raw, record.message, record.stack_trace, record.error_message)
+    assert (*fields, record.url_path) == (expected(case),) * 5
+
+
+def test_a_key_block_goes_on_into_the_fields_of_the_next_record() -> None:
+    step = Redact({})
+    step.process(LogRecord(raw="ERROR x -----BEGIN RSA PRIVATE KEY-----"))
+    record = LogRecord(
+        raw="bjQLnP+zepicpUTmu3gKLHiQHT+zNzh2\n-----END RSA PRIVATE KEY----- password=x",
+        message="bjQLnP+zepicpUTmu3gKLHiQ\nnext line",
+        stack_trace="Traceback (most recent call last):\n-----END RSA PRIVATE KEY-----",
+    )
+    step.process(record)
+    assert record.raw == "***\n-----END RSA PRIVATE KEY----- password=***"
+    assert record.message == "***\nnext line"  # starts inside the block the raw lines opened
+    assert (
+        record.stack_trace == "Traceback (most recent call last):\n-----END RSA PRIVATE KEY-----"
+    )
+    assert step._lines.in_key is False  # the END line closed it
+    after = step.process(LogRecord(raw="bjQLnP+zepicpUTmu3gKLHiQ"))
+    assert after.raw == "bjQLnP+zepicpUTmu3gKLHiQ"
+
+
+def test_a_key_block_goes_on_into_the_next_block_of_bytes(scanner: str) -> None:
+    lines = Scanner()
+    assert lines.spans(b"x\n-----BEGIN EC PRIVATE KEY-----") == []
+    assert lines.in_key is True
+    # The next block starts with an empty line, then a line of the key, then more.
+    assert lines.spans(b"\nbjQLnP+zepicpUTmu3gKLHiQ\nrest of it") == [(1, 25)]
+    assert lines.in_key is False
+    assert Scanner(in_key=True).spans(b"bjQLnP+zepicpUTmu3gKLHiQ") == [(0, 24)]
+    assert Scanner().spans(b"bjQLnP+zepicpUTmu3gKLHiQ") == []
+
+
+def test_a_block_redacts_as_its_lines_one_by_one(scanner: str) -> None:
+    # The fused chain redacts 256 KiB at a time: a block must come out as its lines do.
+    data = b"".join(p.read_bytes() for p in sorted(SAMPLES.glob("*.log")))
+    data += "\n".join(c["in"] for c in CASES).encode() + b"\n"
+    data += b"password:\nnext-line-is-no-secret\nX-Auth-Token:\t\nvalue\n"
+    lines = Scanner()
+    one_by_one = [lines.redact_text(line.decode()).encode() for line in data.split(b"\n")]
+    assert redact_bytes(data).split(b"\n") == one_by_one
+    assert b"next-line-is-no-secret" in redact_bytes(data)
+    assert redact_bytes(data).count(b"***") > 500
+
+
+def test_the_fused_chain_and_record_by_record_agree_on_every_case(tmp_path: Path) -> None:
+    path = tmp_path / "cases.nova-api.log"
+    path.write_text("\n".join(c["in"] for c in CASES) + "\n", encoding="utf-8")
+    chain = pipeline.build_chain(None)
+    fused = chain.fused()
+    assert fused is not None
+    expected_out = b"".join(parallel.record_by_record(chain, str(path)))
+    assert b"Rabb1t" not in expected_out and b"***" in expected_out
+    for size in (1 << 30, 1500, 300, 64):
+        pieces = list(parallel.pieces(fused, str(path), size))
+        out = b"".join(b"".join(fused.serialize(str(path), *piece)) for piece in pieces)
+        assert out == expected_out, size
+
+
+def test_every_name_and_every_shape_has_a_case() -> None:
+    # oslo.utils' names are tested in every shape by test_oslo_parity.py; here osops's own.
+    masked = [c["in"].lower() for c in CASES if "out" in c]
+    for key in KEYS:
+        assert key.decode() in redact.secrets.OSLO_KEYS or any(
+            key.decode() in text for text in masked
+        ), key
+    for shape in redact.secrets.STANDALONE:
+        assert any(shape.literal in text for text in masked), shape.name
+    assert len(CASES) > 100
 
 
 def test_real_tokens_in_bundled_logs_never_leave_osops() -> None:
@@ -128,62 +188,78 @@ def test_redaction_failure_drops_the_record(caplog: pytest.LogCaptureFixture) ->
     assert "failed on <stdin>:2 (RuntimeError); record dropped" in caplog.text
 
 
-def test_a_block_redacts_as_its_lines_one_by_one() -> None:
-    # The fused chain redacts a megabyte at a time; no pattern may cross a line end.
-    data = b"".join(p.read_bytes() for p in sorted(SAMPLES.glob("*.log")))
-    data += b"password:\nnext-line-is-no-secret\nX-Auth-Token:\t\nvalue\n"
-    lines = data.split(b"\n")
-    assert redact_bytes(data).split(b"\n") == [redact_bytes(line) for line in lines]
-    assert b"next-line-is-no-secret" in redact_bytes(data)
-    assert redact_bytes(data).count(b"***") > 500
+def test_a_prefilter_and_literals_built_now_give_every_case(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Not the module's own, built at import: these are built by the code as it is now.
+    data = "\n".join(c["in"] for c in CASES).encode()
+    want = "\n".join(expected(c) for c in CASES).encode()
+    monkeypatch.setattr(redact, "_PREFILTER", [Prefilter()])
+    assert redact_bytes(data) == want
+    assert redact_bytes(data.upper()) != data.upper()  # caseless
+    monkeypatch.setattr(redact, "_PREFILTER", [None])
+    monkeypatch.setattr(redact, "_LITERALS", redact._literals())
+    assert redact_bytes(data) == want
 
 
-def _both(data: bytes) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
-    with_prefilter = secret_spans(data)
-    saved = redact._PREFILTER[:]
-    redact._PREFILTER[:] = [None]
-    try:
-        return with_prefilter, secret_spans(data)
-    finally:
-        redact._PREFILTER[:] = saved
+def test_names_no_other_name_ends_with_are_kept() -> None:
+    names = ("admin_password", "password", "token", "x-auth-token", "-pass", "_pass", "bypass")
+    assert redact._shortest(names) == (b"-pass", b"_pass", b"bypass", b"password", b"token")
+    assert redact._shortest(("a", "a")) == (b"a",)
 
 
-def test_prefilter_and_substring_search_find_the_same_secrets(scanner: str) -> None:
+def test_prefilter_and_substring_search_find_the_same_secrets() -> None:
     data = b"".join(p.read_bytes() for p in sorted(SAMPLES.rglob("*.log")))
-    data += "".join(p.example + "\n" for p in PATTERNS).encode()
-    found, expected = _both(data)
-    assert found == expected and len(found) > 100
+    data += "\n".join(c["in"] for c in CASES).encode()
+    found = _spans_with(hyperscan(), data)
+    assert found == _spans_with(None, data)
+    assert len(found) > 250
 
 
 PIECES = st.sampled_from(
     [
-        "password",
+        *(key.decode() for key in KEYS),
         "PassWord",
-        "_pass",
-        "passwd",
-        "pass",
-        "passphrase",
-        "secret",
-        "token",
-        "_key",
-        "credential",
+        "X-Auth-Token",
         "Authorization",
+        "basic ",
         "gAAAAA" + "x" * 44,
         "MII" + "A" * 110,
+        "eyJ" + "a" * 9 + ".eyJ" + "b" * 9 + ".",
+        "PKIZ_" + "z" * 33,
+        "AQ" + "B" * 36 + "==",
+        "-----BEGIN RSA PRIVATE KEY-----",
+        "-----END RSA PRIVATE KEY-----",
+        "Proc-Type:",
+        "bjQLnP+zepicpUTmu3gKLHiQ",
         "://",
         "u:p@",
+        "<",
+        ">",
+        "</",
+        "?",
+        "&",
+        "-v ",
+        "--",
+        "-",
         ",",
         "'",
         '"',
+        "\\",
+        "b'",
+        "u'",
         "=",
         ":",
         " ",
         "\t",
         "\n",
         "\r",
-        "bearer ",
         "{SHA1}",
+        "{",
+        "[",
+        ")",
         "x",
+        "7",
         "é",
         "@",
         "/",
@@ -191,25 +267,68 @@ PIECES = st.sampled_from(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=400, deadline=None)
 @given(st.lists(PIECES, max_size=30).map("".join))
 def test_prefilter_never_misses_what_the_patterns_find(text: str) -> None:
-    found, expected = _both(text.encode())
-    assert found == expected
+    data = text.encode()
+    assert _spans_with(hyperscan(), data) == _spans_with(None, data)
 
 
-def test_threads_scan_at_once(scanner: str) -> None:
-    data = (SAMPLES / "hp-ms-01-c29.nova-api.log").read_bytes()
-    expected = secret_spans(data)
-    results: list[list[tuple[int, int]]] = []
+@settings(max_examples=300, deadline=None)
+@given(st.lists(PIECES, max_size=30).map("".join))
+def test_masks_stay_within_lines_and_cover_what_lines_alone_would(text: str) -> None:
+    data = text.encode()
+    lines = Scanner()
+    one_by_one = [lines.redact_text(line.decode()).encode() for line in data.split(b"\n")]
+    assert redact_bytes(data).split(b"\n") == one_by_one
+
+
+def test_threads_scan_at_once() -> None:
+    # Each thread needs scratch space of its own on the one shared database.
+    data = "\n".join(c["in"] for c in CASES).encode() * 3
+    want = "\n".join(expected(c) for c in CASES).encode() * 3
+    results: list[bytes] = []
+    saved = redact._PREFILTER[:]
+    redact._PREFILTER[:] = [hyperscan()]
 
     def scan() -> None:
         for _ in range(5):
-            results.append(secret_spans(data))
+            results.append(redact_bytes(data))
 
-    threads = [threading.Thread(target=scan) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert results == [expected] * 20
+    try:
+        threads = [threading.Thread(target=scan) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        redact._PREFILTER[:] = saved
+    assert len(results) == 20
+    assert all(result == want for result in results)
+
+
+def test_without_hyperscan_the_substring_search_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(redact, "hyperscan", None)
+    monkeypatch.setattr(redact, "_PREFILTER", [])
+    assert redact._prefilter() is None
+    assert redact_text("password=x") == "password=***"
+    assert redact._PREFILTER == [None]
+
+
+def test_names_no_other_name_ends_with() -> None:
+    assert b"password" in KEYS and b"admin_password" not in KEYS
+    assert b"token" in KEYS and b"auth_token" not in KEYS
+    assert all(not a.endswith(b) for a in KEYS for b in KEYS if a != b)
+    assert list(KEYS) == sorted(KEYS)
+
+
+@pytest.mark.parametrize("name", redact.secrets.LOOK_ALIKES)
+@pytest.mark.parametrize(
+    "shape",
+    ["{k}=v4lue next", "{{'{k}': 'v4lue'}}", '"{k}": "v4lue"', "{k}: v4lue", "--{k} v4lue"],
+)
+def test_a_name_that_merely_holds_a_secrets_name_keeps_its_value(name: str, shape: str) -> None:
+    line = shape.format(k=name)
+    assert redact_text(line) == line
+    # and the same shape with a secret's name is masked: the shape itself is no excuse
+    assert redact_text(shape.format(k="password")) != shape.format(k="password")

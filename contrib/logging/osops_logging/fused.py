@@ -3,7 +3,8 @@
 Record by record, the chain builds a :class:`LogRecord` per line and passes it
 through three filters and ``to_dict``; that is most of the cost of
 ``osops log parse``. Fused, a block of lines is redacted at once (the
-redaction patterns never cross a line end), the parse filter's own
+redaction patterns never cross a line end; a private key block open at the
+end of one block goes on into the next), the parse filter's own
 :class:`LineParser` makes each record a plain dict keyed by ECS names, the
 enrich filter's :meth:`Enrich.names` (worked out once per file) completes it,
 and orjson writes it. Every field comes from the filters' code; a test holds the
@@ -23,7 +24,7 @@ import orjson
 from osops.exceptions import LogError
 from osops.log.base import Fused, Step, cut
 from osops.log.record import FIELDS
-from osops.log.redact import Redact, mask, redact_bytes, secret_spans
+from osops.log.redact import Redact, Scanner, continues_key, mask, prefilter, redact_bytes
 from osops.log.window import Window
 from osops_logging.enrich import Enrich
 from osops_logging.lines import END, RAW, LineParser
@@ -46,6 +47,8 @@ def fuse(steps: Sequence[Step]) -> DefaultChain | None:
     classes = [cls for _, cls, _ in steps]
     if classes not in ([Redact, Parse, Enrich], [Redact, Parse, Enrich, Window]):
         return None
+    # Compiled here, before osops log parse forks its workers, they inherit it.
+    prefilter()
     window = steps[3][2] if len(steps) == 4 else None
     return DefaultChain(steps[1][2], steps[2][2], window)
 
@@ -68,6 +71,10 @@ class DefaultChain(Fused):
         return LineParser(path, options.get("format") or "auto", options.get("year"), False)
 
     def starts_record(self, path: str, line: bytes) -> bool:
+        if continues_key(line.rstrip(b"\n").lower()):
+            # Never cut where a private key block may go on: every piece then
+            # starts outside one, as the record-by-record chain would be there.
+            return False
         text = redact_bytes(line).decode("utf-8", "replace").rstrip("\r\n")
         return self._parser(path).starts_record(text)
 
@@ -77,6 +84,7 @@ class DefaultChain(Fused):
         dumps = orjson.dumps
         # The window's own test, on each record's time and level (as Window.process).
         window = Window(self.window_options) if self.window_options is not None else None
+        scanner = Scanner()  # a private key block may go on from one block to the next
         offset, number = start, line
         try:
             fh = open(path, "rb")  # noqa: SIM115 - closed below, opened here to name the path
@@ -87,7 +95,7 @@ class DefaultChain(Fused):
             fh.seek(start)
             for data, whole in _blocks(fh, stop - start, limit):
                 out: list[bytes] = []
-                lines, sizes = _lines(data)
+                lines, sizes = _lines(data, scanner)
                 if whole >= 0:
                     sizes = [whole]  # one line cut short: its length in the file
                 for raw, size in zip(lines, sizes, strict=True):
@@ -162,13 +170,13 @@ def _long_lines(data: bytes, limit: int) -> Iterator[tuple[bytes, int]]:
         yield data[begin:], -1
 
 
-def _lines(data: bytes) -> tuple[list[str], list[int]]:
+def _lines(data: bytes, scanner: Scanner) -> tuple[list[str], list[int]]:
     """A block's lines, redacted and decoded, and each one's length in the file.
 
     The lengths leave out the newline. Mostly the block is ASCII: then it is
     decoded once, and its characters are its bytes.
     """
-    spans = secret_spans(data)
+    spans = scanner.spans(data)
     lines: list[str]
     if data.isascii():
         lines = data.decode("ascii").split("\n")

@@ -106,7 +106,7 @@ class Logstash(Sink):
             default="fanout",
             choices=("fanout", "direct", "topic"),
         ),
-        Argument("routing-key", "AMQP: the routing key of every event.", default=""),
+        Argument("routing-key", "AMQP: the routing key of every event (default none)."),
         Argument("virtual-host", "AMQP: the virtual host.", default="/"),
         Argument("user", "AMQP: user name.", default="guest"),
         Argument("password", "AMQP: password.", default="guest", secret=True),
@@ -203,7 +203,7 @@ class Logstash(Sink):
                     exchange_type=options["exchange_type"],
                     virtual_host=options["virtual_host"],
                     durable=options["durable"],
-                    exchange_routing_key=options["routing_key"],
+                    exchange_routing_key=options["routing_key"] or "",
                     message_type="osops",
                     version=1,
                 )

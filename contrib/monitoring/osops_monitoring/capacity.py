@@ -1,4 +1,4 @@
-"""Capacity checks: hypervisor vCPU, RAM and disk use; free addresses of external networks."""
+"""Capacity checks: compute nodes' vCPU, RAM and disk allocated; free external addresses."""
 
 from __future__ import annotations
 
@@ -14,13 +14,21 @@ if TYPE_CHECKING:
 
 
 class NovaHypervisors(OpenStackCheck):
-    """Check hypervisor capacity: vCPU, RAM and disk used against the total of all hypervisors."""
+    """Check compute capacity: vCPU, RAM and disk allocated (Placement), hypervisors down (Nova).
+
+    Nova 2.88 (Wallaby) removed vcpus, memory_mb, local_gb and their ``_used``
+    counterparts from os-hypervisors; placement holds them. The shares are
+    placement's usages of VCPU, MEMORY_MB and DISK_GB over every provider's
+    capacity, (total - reserved) * allocation ratio: what the scheduler sees.
+    States come from os-hypervisors at 2.88. ``placement_capacity`` answers
+    the question behind them: how many more instances of each flavor fit.
+    """
 
     service = "nova"
     perfdata = (
         Perf(
             "vcpus_used",
-            "vCPUs allocated, share of all hypervisors' vCPUs.",
+            "vCPUs allocated, share of all compute nodes' VCPU capacity (placement).",
             uom="%",
             min=0,
             warning="80",
@@ -29,7 +37,7 @@ class NovaHypervisors(OpenStackCheck):
         ),
         Perf(
             "ram_used",
-            "RAM allocated, share of all hypervisors' RAM.",
+            "RAM allocated, share of all compute nodes' MEMORY_MB capacity (placement).",
             uom="%",
             min=0,
             warning="80",
@@ -38,7 +46,7 @@ class NovaHypervisors(OpenStackCheck):
         ),
         Perf(
             "disk_used",
-            "Local disk allocated, share of all hypervisors' disk.",
+            "Disk allocated, share of all compute nodes' DISK_GB capacity (placement).",
             uom="%",
             min=0,
             warning="80",
@@ -56,52 +64,44 @@ class NovaHypervisors(OpenStackCheck):
     primary = "vcpus_used"
 
     def probe(self) -> Iterator[nagiosplugin.Metric | Detail]:
+        from osops_monitoring.placement import provider_capacity
+
         session = self.session()
-        # 2.1 still reports vcpus/memory_mb/local_gb, which 2.88 moved to placement.
         data = self.get(
             session,
             "compute",
             "/os-hypervisors/detail",
-            headers={
-                "OpenStack-API-Version": "compute 2.1",
-                "X-OpenStack-Nova-API-Version": "2.1",
-            },
+            headers={"OpenStack-API-Version": "compute 2.88"},
         )
         try:
             hypervisors = data["hypervisors"]
-            totals = {
-                key: sum(int(h[key]) for h in hypervisors)
-                for key in (
-                    "vcpus",
-                    "vcpus_used",
-                    "memory_mb",
-                    "memory_mb_used",
-                    "local_gb",
-                    "local_gb_used",
-                )
-            }
             down = sorted(h["hypervisor_hostname"] for h in hypervisors if h["state"] != "up")
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError) as exc:
             raise CheckError(
                 f"compute API answered /os-hypervisors/detail without the documented field {exc}"
             ) from None
-        for label, used, total in (
-            ("vcpus_used", "vcpus_used", "vcpus"),
-            ("ram_used", "memory_mb_used", "memory_mb"),
-            ("disk_used", "local_gb_used", "local_gb"),
+        providers = provider_capacity(self, session)
+        totals = {}
+        for label, rc in (
+            ("vcpus_used", "VCPU"),
+            ("ram_used", "MEMORY_MB"),
+            ("disk_used", "DISK_GB"),
         ):
-            share = 100.0 * totals[used] / totals[total] if totals[total] else 0.0
-            yield metric(label, round(share, 2))
+            used = sum(p[rc].used for p in providers.values() if rc in p)
+            capacity = sum(p[rc].capacity for p in providers.values() if rc in p)
+            totals[rc] = (used, capacity)
+            yield metric(label, round(100.0 * used / capacity, 2) if capacity else 0.0)
         yield metric("hypervisors_down", len(down)).replace(max=len(hypervisors))
         if down:
             yield Detail(
                 f"{len(down)} hypervisors down: {', '.join(down)}", label="hypervisors_down"
             )
         yield Detail(
-            f"{len(hypervisors)} hypervisors, {totals['vcpus_used']} of "
-            f"{totals['vcpus']} vCPUs, {totals['memory_mb_used']} of "
-            f"{totals['memory_mb']} MiB RAM, {totals['local_gb_used']} of "
-            f"{totals['local_gb']} GiB disk allocated"
+            f"{len(hypervisors)} hypervisors, "
+            + ", ".join(
+                f"{used:g} of {capacity:g} {rc}" for rc, (used, capacity) in totals.items()
+            )
+            + " allocated (placement)"
         )
 
 

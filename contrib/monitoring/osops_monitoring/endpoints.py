@@ -20,7 +20,10 @@ class ApiEndpoint(OpenStackCheck):
     """Check catalog endpoints answer their version document, and how fast.
 
     An endpoint that refuses, fails (5xx) or answers anything but 2xx/300 is
-    CRITICAL; latency is held against -w/-c on ``time``.
+    CRITICAL; latency is held against -w/-c on ``time``. An endpoint whose URL
+    ends in the project id (cinder's ``/v3/%(project_id)s``) is asked at its
+    version's root (``/v3``): no service routes a version document under a
+    project.
     """
 
     service = "openstack"
@@ -55,6 +58,7 @@ class ApiEndpoint(OpenStackCheck):
             raise UsageError("give --service-type TYPE (repeatable) or --all")
         session = self.session()
         catalog = self._catalog(session)
+        project_id = session.auth.get_access(session).project_id  # type: ignore[union-attr]
         if self.options["all"]:
             wanted = sorted(catalog)
         failed = []
@@ -64,7 +68,7 @@ class ApiEndpoint(OpenStackCheck):
                 raise CheckError(
                     f"no {self.options['os_interface']} {service_type} endpoint in the catalog"
                 )
-            problem, elapsed = self._version_document(session, url)
+            problem, elapsed = self._version_document(session, _version_root(url, project_id))
             if problem:
                 failed.append(f"{service_type}: {problem}")
             else:
@@ -79,7 +83,7 @@ class ApiEndpoint(OpenStackCheck):
     def _catalog(self, session: Session) -> dict[str, str]:
         access = session.auth.get_access(session)  # type: ignore[union-attr]
         endpoints = access.service_catalog.get_endpoints(
-            interface=self.options["os_interface"], region_name=self.options["os_region_name"]
+            interface=self.options["os_interface"], region_name=self.region
         )
         return {kind: found[0]["url"] for kind, found in endpoints.items() if found}
 
@@ -103,3 +107,11 @@ class ApiEndpoint(OpenStackCheck):
         except ValueError:
             return "not a JSON version document", elapsed
         return None, elapsed
+
+
+def _version_root(url: str, project_id: str | None) -> str:
+    """The URL without a trailing project id segment."""
+    trimmed = url.rstrip("/")
+    if project_id and trimmed.endswith("/" + project_id):
+        return trimmed[: -len(project_id) - 1]
+    return url

@@ -77,6 +77,8 @@ class OpenStackCheck(Check, abc.ABC):
             ) from None
         session.timeout = self.timeout
         self._auth_url_seen = cloud.config.get("auth", {}).get("auth_url")
+        # The region of clouds.yaml or OS_REGION_NAME, when --os-region-name does not say.
+        self.region = self.options["os_region_name"] or cloud.config.get("region_name") or None
         self.authenticate(session)
         return session
 
@@ -97,19 +99,48 @@ class OpenStackCheck(Check, abc.ABC):
         :raises ServiceDown: the service refused, failed (5xx) or timed out at TCP level
         :raises CheckError: authentication, permission or a malformed answer
         """
+        return self.request(session, "GET", service_type, path, headers=headers)
+
+    def request(
+        self,
+        session: Session,
+        method: str,
+        service_type: str,
+        path: str,
+        headers: dict[str, str] | None = None,
+        json: Any = None,
+        data: Any = None,
+        decode: bool = True,
+        stream: bool = False,
+        allow: tuple[int, ...] = (),
+        timeout: float | None = None,
+    ) -> Any:
+        """One call under a service's endpoint from the catalog, bounded by the timeout.
+
+        :param decode: return the decoded JSON (``None`` for an empty body); else the response
+        :param allow: statuses returned as they are (e.g. 404 while waiting for a deletion)
+        :param timeout: seconds for this call, when less than the check's
+        :raises ServiceDown: the service refused, failed (5xx) or timed out at TCP level
+        :raises CheckError: authentication, permission, a 4xx or a malformed answer
+        """
         from keystoneauth1 import exceptions as ka
 
         try:
-            response = session.get(
+            response = session.request(
                 path,
+                method,
                 endpoint_filter={
                     "service_type": service_type,
                     "interface": self.options["os_interface"],
-                    "region_name": self.options["os_region_name"],
+                    "region_name": self.region,
                 },
                 headers=headers or {},
+                json=json,
+                data=data,
                 raise_exc=False,
                 connect_retries=0,
+                stream=stream,
+                timeout=min(timeout or self.timeout, self.timeout),
             )
         except ka.EndpointNotFound:
             raise CheckError(
@@ -118,27 +149,41 @@ class OpenStackCheck(Check, abc.ABC):
         except ka.ConnectFailure as exc:
             raise ServiceDown(f"{service_type} API unreachable: {_reason(exc)}") from None
         except ka.ConnectTimeout:
+            seconds = min(timeout or self.timeout, self.timeout)
             raise CheckError(
-                f"{service_type} API did not accept a connection in {self.timeout:g}s"
+                f"{service_type} API did not accept a connection in {seconds:g}s"
             ) from None
         except ka.RequestTimeout:
-            raise CheckError(f"{service_type} API did not answer in {self.timeout:g}s") from None
+            seconds = min(timeout or self.timeout, self.timeout)
+            raise CheckError(f"{service_type} API did not answer in {seconds:g}s") from None
         except ka.SSLError as exc:
             raise ServiceDown(f"TLS to the {service_type} API failed: {_reason(exc)}") from None
         except (ka.AuthorizationFailure, ka.Unauthorized) as exc:
             raise self.auth_failure(exc) from None
         except ka.ClientException as exc:
             raise CheckError(f"{service_type} API: {_reason(exc)}") from None
+        shown = path.split("?", 1)[0] if method != "GET" else path
+        if response.status_code in allow:
+            return response
         if response.status_code in (401, 403):
             raise CheckError(
                 f"{service_type} API refused the credentials (HTTP {response.status_code})"
             )
         if response.status_code >= 500:
             raise ServiceDown(
-                f"{service_type} API answered HTTP {response.status_code} for {path}"
+                f"{service_type} API answered HTTP {response.status_code} for {method} {shown}"
+                if method != "GET"
+                else f"{service_type} API answered HTTP {response.status_code} for {path}"
             )
         if response.status_code >= 400:
-            raise CheckError(f"{service_type} API answered HTTP {response.status_code} for {path}")
+            raise CheckError(
+                f"{service_type} API answered HTTP {response.status_code} for "
+                + (f"{method} {shown}" if method != "GET" else path)
+            )
+        if not decode:
+            return response
+        if not response.content:
+            return None
         try:
             return response.json()
         except ValueError:

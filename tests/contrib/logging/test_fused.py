@@ -83,6 +83,15 @@ LINE = st.builds(
                 "ValueError: bad",
                 'req "GET /v2.1/servers HTTP/1.1" status: 200 len: 1893 time: 0.2477829',
                 "debug text f /usr/lib/python3/dist-packages/nova/x.py:12",
+                # Private key blocks are masked across lines: a cut must never
+                # fall where one may go on.
+                "key -----BEGIN RSA PRIVATE KEY-----",
+                "bjQLnP+zepicpUTmu3gKLHiQHT+zNzh2hRGjBhevoB1L9RIvNEVUxTveLruM0rfj",
+                "0WAK1jHDhaXXzO",
+                "u70djoXf8g==",
+                "Proc-Type: 4,ENCRYPTED",
+                "-----END RSA PRIVATE KEY-----",
+                "Started child 5499",
             ]
         ),
     ),

@@ -124,17 +124,7 @@ def test_receiver_outage_loses_nothing(rsyslog, tmp_path: Path) -> None:  # type
 
 
 def _api(node: Any, method: str, path: str, body: Any = None) -> Any:
-    import requests
-
-    response = requests.request(
-        method,
-        f"http://127.0.0.1:{node.api}{path}",
-        json=body,
-        auth=("guest", "guest"),
-        timeout=10,
-    )
-    response.raise_for_status()
-    return response.json() if response.content else None
+    return node.request(method, path, body)
 
 
 @pytest.fixture

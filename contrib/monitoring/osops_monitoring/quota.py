@@ -1,0 +1,170 @@
+"""The quota_headroom check: projects whose usage is near their quota, within a time budget."""
+
+from __future__ import annotations
+
+import time
+
+from osops.check.base import Argument, Detail, Perf, State, metric
+from osops.exceptions import CheckError, OsopsError
+from osops_monitoring.openstack import CLOUD_ARGUMENTS, OpenStackCheck
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from typing import Any
+
+    import nagiosplugin
+    from keystoneauth1.session import Session
+
+#: service type, path of one project's quota and usage, resources watched, usage key
+SOURCES = {
+    "compute": ("/os-quota-sets/{id}/detail", ("cores", "ram", "instances"), "in_use"),
+    "volumev3": ("/os-quota-sets/{id}?usage=True", ("volumes", "gigabytes"), "in_use"),
+    "network": ("/v2.0/quotas/{id}/details", ("port", "floatingip"), "used"),
+}
+SHOWN = 3
+
+
+class QuotaHeadroom(OpenStackCheck):
+    """Check which projects use nearly all of a quota: cores, RAM, instances, volumes,
+    gigabytes, ports or floating IPs.
+
+    One call per project and service (nova, cinder, neutron), ``--concurrency``
+    at a time, each bounded by ``--project-timeout``; projects not reached
+    before the check's timeout are counted as unchecked rather than waited for.
+    Unlimited (-1) and zero quotas are never near.
+    """
+
+    service = "openstack"
+    arguments = (
+        *CLOUD_ARGUMENTS,
+        Argument(
+            "project", "Project name or id to check (default: every project).", repeatable=True
+        ),
+        Argument(
+            "percent",
+            "Usage at or above this share of a quota is near it.",
+            type="float",
+            default=90.0,
+        ),
+        Argument("concurrency", "Projects checked at once.", type="int", default=8),
+        Argument(
+            "project-timeout", "Seconds for one project's calls.", type="float", default=10.0
+        ),
+        Argument(
+            "skip",
+            "Service whose quotas are not read: compute, volumev3 or network.",
+            repeatable=True,
+            choices=tuple(SOURCES),
+        ),
+    )
+    perfdata = (
+        Perf(
+            "projects_near_quota",
+            "Projects with a resource at or above --percent of its quota.",
+            min=0,
+            warning="0",
+            fmt="{value} projects near quota",
+        ),
+        Perf("projects_checked", "Projects whose quotas were read.", min=0),
+        Perf(
+            "projects_unchecked",
+            "Projects whose quotas could not be read in time or at all.",
+            min=0,
+            warning="0",
+            fmt="{value} projects unchecked",
+        ),
+    )
+    primary = "projects_near_quota"
+
+    def probe(self) -> Iterator[nagiosplugin.Metric | Detail]:
+        import concurrent.futures
+
+        started = time.monotonic()
+        session = self.session()
+        projects = self._projects(session)
+        sources = {k: v for k, v in SOURCES.items() if k not in (self.options["skip"] or [])}
+        near: list[str] = []
+        failed: list[str] = []
+        checked = 0
+        pool = concurrent.futures.ThreadPoolExecutor(max(1, int(self.options["concurrency"])))
+        futures = {
+            pool.submit(self._project, session, project_id, sources): name
+            for project_id, name in projects
+        }
+        budget = self.timeout * 0.9 - (time.monotonic() - started)
+        try:
+            for future in concurrent.futures.as_completed(futures, timeout=max(0.1, budget)):
+                name = futures[future]
+                try:
+                    found = future.result()
+                except OsopsError as exc:
+                    failed.append(f"{name}: {exc}")
+                    continue
+                checked += 1
+                if found:
+                    near.append(f"{name} " + ", ".join(found))
+        except concurrent.futures.TimeoutError:
+            pass  # what is not done by now is unchecked
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
+        unchecked = len(projects) - checked
+        yield metric("projects_near_quota", len(near)).replace(max=len(projects))
+        yield metric("projects_checked", checked).replace(max=len(projects))
+        yield metric("projects_unchecked", unchecked).replace(max=len(projects))
+        if near:
+            shown = "; ".join(sorted(near)[:SHOWN]) + ("; ..." if len(near) > SHOWN else "")
+            yield Detail(f"{len(near)} projects near quota: {shown}", label="projects_near_quota")
+        if unchecked:
+            why = f" ({failed[0]})" if failed else f" (not reached in {self.timeout:g}s)"
+            yield Detail(
+                f"{unchecked} of {len(projects)} projects unchecked{why}",
+                label="projects_unchecked",
+            )
+        yield Detail(
+            f"{checked} projects checked, none near {self.options['percent']:g}% of a quota"
+            if not near
+            else f"{len(near)} of {checked} projects near quota",
+            State.OK,
+        )
+        for line in sorted(near)[SHOWN:]:
+            yield Detail(line)
+
+    def _projects(self, session: Session) -> list[tuple[str, str]]:
+        data = self.get(session, "identity", "/projects")
+        try:
+            projects = [(p["id"], p["name"]) for p in data["projects"] if not p.get("is_domain")]
+        except (KeyError, TypeError) as exc:
+            raise CheckError(f"identity API answered /projects without {exc}") from None
+        wanted = self.options["project"]
+        if wanted:
+            projects = [(i, n) for i, n in projects if i in wanted or n in wanted]
+            missing = set(wanted) - {i for i, _ in projects} - {n for _, n in projects}
+            if missing:
+                raise CheckError(f"no project {', '.join(sorted(missing))}")
+        return sorted(projects, key=lambda p: p[1])
+
+    def _project(self, session: Session, project_id: str, sources: dict[str, Any]) -> list[str]:
+        """This project's resources at or above the share, e.g. "cores 95% (19 of 20)"."""
+        share = float(self.options["percent"]) / 100
+        found = []
+        for service, (path, resources, used_key) in sources.items():
+            data = self.request(
+                session,
+                "GET",
+                service,
+                path.format(id=project_id),
+                timeout=float(self.options["project_timeout"]),
+            )
+            try:
+                quotas = data.get("quota_set") or data["quota"]
+                for resource in resources:
+                    if resource not in quotas and service == "network":
+                        continue  # no L3 plugin, no floating IPs: nothing to run out of
+                    entry = quotas[resource]
+                    limit, used = int(entry["limit"]), int(entry[used_key])
+                    if limit > 0 and used >= share * limit:
+                        found.append(f"{resource} {100 * used / limit:.0f}% ({used} of {limit})")
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                raise CheckError(f"{service} quota answer without {exc}") from None
+        return found
