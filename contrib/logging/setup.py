@@ -109,11 +109,14 @@ def extensions(mode: str) -> list[object]:
             from mypyc.build import mypycify
 
             # One shared library for the three, named after the package it belongs to.
-            # No configuration file: a checkout's (strict, for tools/test) would fail
-            # the build on warnings; imports outside osops (hyperscan, orjson) need
-            # no types to compile.
-            flags = ["--config-file", os.devnull, "--ignore-missing-imports"]
-            modules = mypycify([*flags, *COMPILED], opt_level="3", group_name="osops_logging")
+            # An empty configuration, not a checkout's (strict, for tools/test), which
+            # would fail the build on warnings; imports outside osops (hyperscan,
+            # orjson) need no types to compile.
+            with tempfile.TemporaryDirectory(prefix="osops-mypy-") as tmp:
+                config = Path(tmp, "mypy.ini")
+                config.write_text("[mypy]\n")
+                flags = ["--config-file", str(config), "--ignore-missing-imports"]
+                modules = mypycify([*flags, *COMPILED], opt_level="3", group_name="osops_logging")
         except ImportError:
             problem = "mypyc (mypy) is not installed in the build environment"
         except SystemExit:  # mypyc exits on a type error, having printed it

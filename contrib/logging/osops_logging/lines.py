@@ -42,10 +42,13 @@ INSTANCE_UUID: Final = FIELDS["instance_uuid"]
 LABELS: Final = "labels"
 RAW: Final = "raw"
 END: Final = "end"
-_ACCESS: Final = tuple(
-    FIELDS[a] for a in ("http_method", "url_path", "http_status", "http_bytes", "duration_ns")
-)
+# An access line's fields, set one by one (no tuple zipped into the dict).
 _CLIENT_IP: Final = FIELDS["client_ip"]
+_METHOD: Final = FIELDS["http_method"]
+_PATH: Final = FIELDS["url_path"]
+_STATUS: Final = FIELDS["http_status"]
+_BYTES: Final = FIELDS["http_bytes"]
+_DURATION: Final = FIELDS["duration_ns"]
 
 _CONTINUING: Final = frozenset({"TRACE", "ERROR"})
 _KILO_CONTEXT: Final = tuple(
@@ -349,8 +352,11 @@ class LineParser:
                 client, method, path, status, length, seconds = match.groups()
                 if client != "-":
                     fields[_CLIENT_IP] = client
-                values = (method, path, int(status), int(length), round(float(seconds) * 1e9))
-                fields.update(zip(_ACCESS, values, strict=True))
+                fields[_METHOD] = method
+                fields[_PATH] = path
+                fields[_STATUS] = int(status)
+                fields[_BYTES] = int(length)
+                fields[_DURATION] = round(float(seconds) * 1e9)
         msg = msg.rstrip()
         if msg:
             fields[MESSAGE] = msg
