@@ -72,7 +72,7 @@ import orjson
 from osops.log import pipeline
 from osops_logging import fused
 from osops_logging.lines import LineParser
-from osops.log.redact import secret_spans
+from osops.log.redact import Scanner
 
 chain = pipeline.build_chain(None)
 whole = chain.fused()
@@ -84,15 +84,16 @@ def run(stage):
     for path in files:
         size = __import__("os").path.getsize(path)
         parser = LineParser(path, "auto", None, False)
+        scanner = Scanner()
         with open(path, "rb") as fh:
             for data, _ in fused._blocks(fh, size, 1 << 20):
                 if stage == "read":
                     lines = data.decode("utf-8", "replace").split("\\n")
                     continue
                 if stage == "redact":
-                    secret_spans(data)
+                    scanner.spans(data)
                     continue
-                lines, sizes = fused._lines(data)
+                lines, sizes = fused._lines(data, scanner)
                 if stage == "decode":
                     continue
                 feed, offset = parser.feed, 0
