@@ -60,7 +60,7 @@ class Logstash(Sink):
     errors and the batch goes on. An event larger than ``max-datagram`` has its
     longest fields cut to fit and is tagged ``truncated``.
 
-    AMQP (for Logstash's rabbitmq input; ``pip install osops-logging[amqp]``)
+    AMQP (for Logstash's rabbitmq input)
     goes through python-logstash's AMQP handler (its connection, channel and
     exchange), one persistent message per event, published ``mandatory`` with
     publisher confirms: a batch counts as accepted once the broker has
@@ -188,7 +188,8 @@ class Logstash(Sink):
             from logstash.handler_amqp import AMQPLogstashHandler
         except ImportError as exc:
             raise SinkError(
-                f"logstash protocol=amqp needs {exc.name}: pip install 'osops-logging[amqp]'"
+                f"logstash protocol=amqp needs {exc.name}, which osops-logging requires "
+                "(pip install 'python-logstash>=0.4.8' 'pika>=1.3')"
             ) from None
         bodies = [json.dumps(event(r), ensure_ascii=False).encode() for r in records]
         try:
