@@ -4,7 +4,8 @@ A plain ``pip install`` tries mypyc (contrib/logging/setup.py). These tests
 build wheels from a copy of the source without a working C compiler
 (``CC=/bin/false``), which the build finds out in its probe, before mypyc
 runs: no compile, so they cost seconds. The compiled build itself is what
-tools/setup installs and test_compiled.py holds.
+tools/setup installs and test_compiled.py holds; a plain ``pip install`` in a fresh
+venv compiling it is tests/functional/test_pip_install.py.
 """
 
 from __future__ import annotations
@@ -96,27 +97,3 @@ def test_plugin_show_says_which_build_runs() -> None:
         assert build == "compiled by mypyc"
     else:
         assert build.startswith("pure Python")
-
-
-def test_plain_pip_install_in_a_fresh_venv_compiles_the_parser(tmp_path: Path) -> None:
-    # As an operator installs it: no tools/setup, no constraints, build isolation
-    # (setuptools and mypy fetched for the build), core osops's types from the
-    # checkout. The one compile this suite pays for beyond tools/setup's.
-    venv = tmp_path / "venv"
-    subprocess.run(["/usr/bin/python3", "-m", "venv", str(venv)], check=True, timeout=120)
-    environ = {k: v for k, v in os.environ.items() if k != "OSOPS_MYPYC"}
-    pip = [str(venv / "bin" / "pip"), "--disable-pip-version-check"]
-    done = subprocess.run(
-        [*pip, "install", "-v", "--no-deps", str(SOURCE)],
-        capture_output=True,
-        text=True,
-        env=environ,
-        timeout=600,
-    )
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    output = done.stdout + done.stderr
-    assert "osops-logging: built the log parser compiled by mypyc" in output, output[-3000:]
-    site = next((venv / "lib").glob("python3*/site-packages"))
-    modules = {p.name.split(".")[0] for p in (site / "osops_logging").glob("*.so")}
-    assert modules == {"formats", "lines", "fused"}
-    assert list(site.glob("osops_logging__mypyc*.so"))
