@@ -67,12 +67,14 @@ class Venv:
         self.install_output = install_output
         self.seconds = seconds
 
-    def pip(self, *args: str) -> subprocess.CompletedProcess[str]:
+    def pip(
+        self, *args: str, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [str(self.path / "bin" / "pip"), "--disable-pip-version-check", *args],
             capture_output=True,
             text=True,
-            env=_environment(),
+            env={**_environment(), **(env or {})},
             timeout=600,
             check=False,
         )
@@ -247,3 +249,47 @@ def test_every_exporter(venv: Venv, dashboard: str, exporter: str, tmp_path: Pat
         assert json.loads(text)["panels"]
     else:  # Kibana's saved objects, one JSON document a line
         assert {json.loads(line)["type"] for line in text.splitlines()} >= {"dashboard"}
+
+
+def test_release_wheels_install_the_compiled_parser_without_a_compiler(
+    venv: Venv, tmp_path: Path
+) -> None:
+    # tools/build-wheels: the operators without a compiler get the compiled parser
+    # from osops-logging's manylinux wheel; the others are pure, and each has an sdist.
+    dist = tmp_path / "dist"
+    done = subprocess.run(
+        [str(ROOT / "tools" / "build-wheels"), str(dist)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+        env={k: v for k, v in os.environ.items() if k != "OSOPS_MYPYC"},
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    files = sorted(p.name for p in dist.iterdir())
+    assert [f for f in files if f.endswith(".tar.gz")] == [
+        "osops-0.1.0.tar.gz",
+        "osops_logging-0.1.0.tar.gz",
+        "osops_monitoring-0.1.0.tar.gz",
+        "osops_upgrade-0.1.0.tar.gz",
+    ]
+    (logging_wheel,) = [f for f in files if f.startswith("osops_logging-") and f.endswith(".whl")]
+    assert "manylinux" in logging_wheel
+    for pure in ("osops", "osops_monitoring", "osops_upgrade"):
+        assert f"{pure}-0.1.0-py3-none-any.whl" in files
+    # Installed where no compiler works: a wheel is never built, only unpacked.
+    target = tmp_path / "site"
+    installed = venv.pip(
+        "install", "--no-deps", "--target", str(target), str(dist / logging_wheel),
+        env={"CC": "/bin/false"},
+    )  # fmt: skip
+    assert installed.returncode == 0, installed.stderr
+    shown = venv.osops(
+        "plugin", "show", "filter", "parse", "-f", "value", "-c", "build",
+        env={"PYTHONPATH": str(target)},
+    )  # fmt: skip
+    assert shown.stdout.strip() == "compiled by mypyc", shown.stderr
+    parsed = venv.osops(
+        "log", "parse", str(NOVA_API), env={"PYTHONPATH": str(target)}, cwd=tmp_path
+    )
+    assert parsed.returncode == 0 and len(parsed.stdout.splitlines()) == 2188, parsed.stderr
