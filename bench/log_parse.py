@@ -72,7 +72,7 @@ import orjson
 from osops.log import pipeline
 from osops_logging import fused
 from osops_logging.lines import LineParser
-from osops.log.redact import Scanner
+from osops.log.redaction import Scanner
 
 chain = pipeline.build_chain(None)
 whole = chain.fused()

@@ -6,15 +6,8 @@ import inspect
 from collections.abc import Iterable
 from typing import Any
 
-from osops.plugins import KINDS, PluginInfo
-
-_TITLES = {
-    "check": "Checks",
-    "filter": "Log filters",
-    "sink": "Log sinks",
-    "exporter": "Dashboard exporters",
-    "command": "Commands",
-}
+from osops.inventory import PluginInfo
+from osops.kinds import KINDS
 
 
 def _cell(text: Any) -> str:
@@ -37,7 +30,7 @@ def markdown(infos: Iterable[PluginInfo]) -> str:
         plugins = by_kind.get(kind_name)
         if not plugins:
             continue
-        out += [f"## {_TITLES[kind_name]} (`{KINDS[kind_name].namespace}`)", ""]
+        out += [f"## {KINDS[kind_name].title} (`{KINDS[kind_name].namespace}`)", ""]
         for info in sorted(plugins, key=lambda i: i.entry.name):
             out += _plugin(info)
     return "\n".join(out).rstrip() + "\n"

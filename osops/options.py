@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 _NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
-_TYPES: dict[str, type] = {"str": str, "int": int, "float": float, "bool": bool}
+_TYPES: dict[str, type] = {"str": str, "int": int, "float": float, "bool": bool, "count": int}
 
 
 class Argument(Value):
@@ -23,7 +23,8 @@ class Argument(Value):
 
     :param name: long option name in kebab case, e.g. ``service-type``
     :param help: one sentence shown by ``--help``, ``plugin show`` and the Icinga export
-    :param type: ``str``, ``int``, ``float`` or ``bool`` (a flag that takes no value)
+    :param type: ``str``, ``int``, ``float``, ``bool`` (a flag that takes no value) or
+        ``count`` (a flag given once or more, ``-vvv``: its value is how many times)
     :param default: value when the option is not given
     :param required: the plugin cannot run without it
     :param repeatable: may be given several times; the value is then a list
@@ -33,6 +34,10 @@ class Argument(Value):
     :param metavar: placeholder in usage text
     :param min: for ``int`` and ``float``, the lowest value accepted
     :param max: for ``int`` and ``float``, the highest value accepted
+    :param short: the one-letter form (``w`` for ``-w``); only the framework's
+        options have one (``-w -c -t -v``), as the Nagios plugin guidelines reserve them
+    :param export: whether ``osops check export`` passes it on; False for an
+        option meant for people at a terminal rather than a monitoring system
     """
 
     __slots__ = (
@@ -47,6 +52,8 @@ class Argument(Value):
         "metavar",
         "min",
         "max",
+        "short",
+        "export",
     )
 
     def __init__(
@@ -62,6 +69,8 @@ class Argument(Value):
         metavar: str | None = None,
         min: float | None = None,
         max: float | None = None,
+        short: str | None = None,
+        export: bool = True,
     ) -> None:
         self.name = name
         self.help = help
@@ -74,6 +83,8 @@ class Argument(Value):
         self.metavar = metavar
         self.min = min
         self.max = max
+        self.short = short
+        self.export = export
 
     @property
     def dest(self) -> str:
@@ -93,12 +104,14 @@ class Argument(Value):
             found.append(f"argument {self.name!r} has unknown type {self.type!r}")
         if not self.help.strip():
             found.append(f"argument {self.name!r} has no help text")
-        if self.is_flag and (self.repeatable or self.choices):
+        if self.type in ("bool", "count") and (self.repeatable or self.choices):
             found.append(f"flag {self.name!r} cannot be repeatable or have choices")
+        if self.short is not None and not (len(self.short) == 1 and self.short.isalpha()):
+            found.append(f"argument {self.name!r} has short form {self.short!r}, not one letter")
         if self.required and self.default is not None:
             found.append(f"argument {self.name!r} is required but has a default")
         bounded = self.min is not None or self.max is not None
-        if bounded and self.type not in ("int", "float"):
+        if bounded and self.type not in ("int", "float", "count"):
             found.append(f"argument {self.name!r} has a range but is not a number")
         elif self.min is not None and self.max is not None and self.min > self.max:
             found.append(f"argument {self.name!r} has min above max")
@@ -155,6 +168,26 @@ class Argument(Value):
         if self.choices and str(value) not in self.choices:
             raise UsageError(f"--{self.name}: {value!r} is not one of {', '.join(self.choices)}")
         return value
+
+
+def problems_of(arguments: Any, reserved: frozenset[str] = frozenset()) -> list[str]:
+    """Contract violations of a plugin's ``arguments`` declaration, empty when it is sound.
+
+    :param reserved: names the plugin may not declare (the framework's own)
+    """
+    found: list[str] = []
+    seen: set[str] = set()
+    for arg in arguments:
+        if not isinstance(arg, Argument):
+            found.append(f"argument {arg!r} is not an osops.options.Argument")
+            continue
+        found.extend(arg.problems())
+        if arg.name in seen:
+            found.append(f"argument {arg.name!r} is declared twice")
+        if arg.name in reserved:
+            found.append(f"argument {arg.name!r} is reserved by the framework")
+        seen.add(arg.name)
+    return found
 
 
 def _shown(number: float | None) -> str:

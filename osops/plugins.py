@@ -1,14 +1,14 @@
-"""Plugin kinds, their entry-point namespaces, lean lookup and load-failure records."""
+"""Find and load one plugin by kind and name, lean: no stevedore, no other plugin imported."""
 
 from __future__ import annotations
 
 import importlib
-import logging
 import os
 import re
 import sys
 
 from osops.exceptions import PluginLoadError, PluginNotFound
+from osops.kinds import BY_NAMESPACE, kind
 from osops.value import Value
 
 TYPE_CHECKING = False
@@ -17,38 +17,6 @@ if TYPE_CHECKING:  # typing costs a check ~7 ms at start-up; annotations need no
     from typing import Any
 
     import stevedore
-
-LOG = logging.getLogger(__name__)
-
-
-class Kind(Value):
-    """One plugin kind: what users type, the namespace, and the contract class."""
-
-    __slots__ = ("name", "namespace", "contract", "description")
-
-    def __init__(self, name: str, namespace: str, contract: str, description: str) -> None:
-        self.name = name
-        self.namespace = namespace
-        self.contract = contract
-        self.description = description
-
-
-KINDS: dict[str, Kind] = {
-    kind.name: kind
-    for kind in (
-        Kind("check", "osops.check", "osops.check.base:Check", "monitoring check"),
-        Kind("filter", "osops.log.filter", "osops.log.base:Filter", "log pipeline step"),
-        Kind("sink", "osops.log.sink", "osops.log.base:Sink", "log record destination"),
-        Kind(
-            "exporter",
-            "osops.dashboard.exporter",
-            "osops.dashboard.base:Exporter",
-            "dashboard exporter",
-        ),
-        Kind("command", "osops.cli", "cliff.command:Command", "osops subcommand"),
-    )
-}
-_KIND_OF_NAMESPACE = {kind.namespace: kind.name for kind in KINDS.values()}
 
 
 class EntryPoint(Value):
@@ -72,32 +40,22 @@ class EntryPoint(Value):
         return self.value.partition(":")[2].strip()
 
 
-def kind(name: str) -> Kind:
-    """Look a kind up by the name users type.
-
-    :raises PluginNotFound: naming the known kinds
-    """
-    try:
-        return KINDS[name]
-    except KeyError:
-        raise PluginNotFound(
-            f"no plugin kind {name!r} (known: {', '.join(sorted(KINDS))})"
-        ) from None
-
-
 def scan(namespaces: Iterable[str] | None = None) -> list[EntryPoint]:
     """Read the osops entry points of every distribution on sys.path.
 
     This deliberately avoids importlib.metadata (~60 ms to import): Icinga
-    starts one process per check, and a directory listing plus a read of the
-    few ``entry_points.txt`` files that mention osops costs about a
-    millisecond. The first distribution of a name on sys.path wins, as in
-    importlib.metadata.
+    starts one process per check, and a directory listing plus a read of each
+    ``entry_points.txt`` costs about a millisecond. The first distribution of
+    a name on sys.path wins, as in importlib.metadata.
 
     :param namespaces: only these namespaces; every osops namespace by default
     """
-    wanted = set(namespaces) if namespaces is not None else set(_KIND_OF_NAMESPACE)
-    found: list[EntryPoint] = []
+    return list(_entries(namespaces))
+
+
+def _entries(namespaces: Iterable[str] | None) -> Iterator[EntryPoint]:
+    """:func:`scan`, lazily: a lookup stops reading at the plugin it wants."""
+    wanted = set(namespaces) if namespaces is not None else set(BY_NAMESPACE)
     seen: set[str] = set()
     for entry in sys.path:
         try:
@@ -115,14 +73,27 @@ def scan(namespaces: Iterable[str] | None = None) -> list[EntryPoint]:
             if dist in seen:
                 continue
             seen.add(dist)
-            try:
-                with open(os.path.join(entry or ".", dirname, "entry_points.txt")) as fh:
-                    text = fh.read()
-            except OSError:
-                continue
-            if "[osops." in text:
-                found.extend(_parse_entry_points(text, wanted, dist, version))
-    return found
+            data = _read(os.path.join(entry or ".", dirname, "entry_points.txt"))
+            if data is not None and b"[osops." in data:
+                text = data.decode("utf-8", "replace")
+                yield from _parse_entry_points(text, wanted, dist, version)
+
+
+def _read(path: str) -> bytes | None:
+    """A small file's bytes, or None if it cannot be read (no buffered file object: cheaper)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        chunks = []
+        while chunk := os.read(fd, 65536):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
 
 
 def _distribution_of(dirname: str) -> tuple[str, str]:
@@ -145,7 +116,7 @@ def _parse_entry_points(
         if group in wanted:
             name, sep, value = line.partition("=")
             if sep:
-                kind_name = _KIND_OF_NAMESPACE[group]
+                kind_name = BY_NAMESPACE[group]
                 yield EntryPoint(kind_name, name.strip(), value.strip(), dist, version)
 
 
@@ -155,16 +126,39 @@ def find(kind_name: str, name: str) -> EntryPoint:
     :raises PluginNotFound: with the names that do exist
     """
     namespace = kind(kind_name).namespace
-    candidates = scan([namespace])
-    for entry in candidates:
+    for entry in _entries([namespace]):
         if entry.name == name:
-            return entry
-    known = ", ".join(sorted(e.name for e in candidates)) or "none installed"
-    raise PluginNotFound(f"no {kind_name} named {name!r} (installed: {known})")
+            return entry  # the first on sys.path, as a whole scan would list it first
+    raise _not_found(kind_name, name, [e.name for e in scan([namespace])])
 
 
-def load(entry: EntryPoint) -> Any:
-    """Import one plugin's module and return the object the entry point names.
+def _not_found(kind_name: str, name: str, known: Iterable[str]) -> PluginNotFound:
+    installed = ", ".join(sorted(known)) or "none installed"
+    return PluginNotFound(f"no {kind_name} named {name!r} (installed: {installed})")
+
+
+def load(
+    kind_name: str, name: str, manager: stevedore.ExtensionManager[Any] | None = None
+) -> type[Any]:
+    """Find and import one plugin class, and check it subclasses its kind's contract.
+
+    :param manager: take the plugin from this stevedore manager instead of the
+        installed entry points (tests inject ``ExtensionManager.make_test_instance``)
+    :raises PluginNotFound: no such plugin is installed, naming those that are
+    :raises PluginLoadError: it is installed but broken, saying how and the likely fix
+    """
+    if manager is None:
+        return load_entry(find(kind_name, name))
+    extensions = {ext.name: ext for ext in manager}
+    if name not in extensions:
+        raise _not_found(kind_name, name, extensions)
+    ext = extensions[name]
+    value = ext.entry_point.value if ext.entry_point is not None else _qualname(ext.plugin)
+    return _checked(EntryPoint(kind_name, name, value, "unknown", ""), ext.plugin)
+
+
+def load_entry(entry: EntryPoint) -> type[Any]:
+    """Import the class one entry point names, checked against its kind's contract.
 
     :raises PluginLoadError: with the error and its likely fix
     """
@@ -173,11 +167,35 @@ def load(entry: EntryPoint) -> Any:
         for part in entry.attr.split(".") if entry.attr else ():
             obj = getattr(obj, part)
     except Exception as exc:  # any import-time failure makes the plugin broken, not osops
-        raise PluginLoadError(
-            f"{entry.kind} {entry.name!r} from {entry.distribution} failed to load: "
-            f"{describe_error(exc)} (fix: {likely_fix(exc, entry)})"
-        ) from exc
+        raise _broken(entry, describe_error(exc), likely_fix(exc, entry)) from exc
+    return _checked(entry, obj)
+
+
+def _checked(entry: EntryPoint, obj: Any) -> type[Any]:
+    contract = kind(entry.kind).contract_class()
+    if not (isinstance(obj, type) and issubclass(obj, contract)):
+        problem = f"{entry.value} is not a subclass of {_qualname(contract)}"
+        raise _broken(entry, problem, contract_fix(entry))
     return obj
+
+
+def contract_fix(entry: EntryPoint) -> str:
+    """The fix for a plugin that breaks its kind's contract."""
+    return f"make {entry.value} honour the {entry.kind} contract (CONTRIBUTING.rst)"
+
+
+def _broken(entry: EntryPoint, problem: str, fix: str) -> PluginLoadError:
+    """The one way a plugin that cannot be used is reported."""
+    return PluginLoadError(
+        f"{entry.kind} {entry.name!r} from {entry.distribution} failed to load: "
+        f"{problem} (fix: {fix})"
+    )
+
+
+def _qualname(obj: Any) -> str:
+    if isinstance(obj, type):
+        return f"{obj.__module__}.{obj.__qualname__}"
+    return repr(obj)
 
 
 def describe_error(exc: BaseException) -> str:
@@ -218,95 +236,3 @@ def _extra_providing(distribution: str, module: str) -> str | None:
         if marker and squash(name) in (squash(module), squash(module) + "py"):
             return marker.group(1)
     return None
-
-
-class PluginInfo(Value):
-    """A plugin as ``plugin list`` shows it: where it came from and whether it works."""
-
-    __slots__ = ("entry", "obj", "error", "fix")
-
-    def __init__(
-        self, entry: EntryPoint, obj: Any = None, error: str | None = None, fix: str | None = None
-    ) -> None:
-        self.entry = entry
-        self.obj = obj
-        self.error = error
-        self.fix = fix
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
-
-    @property
-    def status(self) -> str:
-        return "ok" if self.ok else f"broken: {self.error} (fix: {self.fix})"
-
-
-def extension_manager(
-    namespace: str, failures: dict[str, BaseException]
-) -> stevedore.ExtensionManager[Any]:
-    """A stevedore manager that imports a namespace, recording failures instead of raising."""
-    import stevedore
-
-    def record(_manager: Any, entry_point: Any, exc: BaseException) -> None:
-        LOG.debug("plugin %s in %s failed to load: %s", entry_point.name, namespace, exc)
-        failures[entry_point.name] = exc
-
-    return stevedore.ExtensionManager(namespace, on_load_failure_callback=record)
-
-
-def inspect(
-    kind_names: Iterable[str] | None = None,
-    managers: dict[str, stevedore.ExtensionManager[Any]] | None = None,
-) -> list[PluginInfo]:
-    """Load every installed plugin of the given kinds and judge it against its contract.
-
-    :param managers: per kind, an already built manager (tests inject
-        ``ExtensionManager.make_test_instance`` here)
-    :returns: one record per plugin, broken ones included, sorted by kind and name
-    """
-    from osops import conformance
-
-    names = list(kind_names) if kind_names is not None else list(KINDS)
-    index = {(e.kind, e.name, e.value): e for e in scan(KINDS[k].namespace for k in names)}
-    infos: list[PluginInfo] = []
-    for kind_name in names:
-        namespace = KINDS[kind_name].namespace
-        failures: dict[str, BaseException] = {}
-        if managers is not None and kind_name in managers:
-            manager = managers[kind_name]
-        else:
-            manager = extension_manager(namespace, failures)
-        for ext in manager:
-            value = ext.entry_point.value if ext.entry_point is not None else ""
-            entry = index.get((kind_name, ext.name, value)) or EntryPoint(
-                kind_name, ext.name, value, "unknown", ""
-            )
-            problems = conformance.problems(kind_name, ext.name, ext.plugin)
-            infos.append(
-                PluginInfo(
-                    entry,
-                    obj=ext.plugin,
-                    error="; ".join(problems) or None,
-                    fix=f"make {entry.value} honour the {kind_name} contract (CONTRIBUTING.rst)"
-                    if problems
-                    else None,
-                )
-            )
-        for name, exc in failures.items():
-            entry = next(
-                (e for e in index.values() if e.kind == kind_name and e.name == name),
-                EntryPoint(kind_name, name, "", "unknown", ""),
-            )
-            infos.append(PluginInfo(entry, error=describe_error(exc), fix=likely_fix(exc, entry)))
-    duplicates = conformance.duplicate_names(infos)
-    for position, info in enumerate(infos):
-        owners = duplicates.get((info.entry.kind, info.entry.name))
-        if owners and info.ok:
-            others = ", ".join(sorted(owners - {info.entry.distribution}))
-            infos[position] = info.replace(
-                error=f"name also registered by {others}",
-                fix="rename one of them: entry point names must be unique per kind",
-            )
-    infos.sort(key=lambda i: (i.entry.kind, i.entry.name, i.entry.distribution))
-    return infos

@@ -149,21 +149,16 @@ def missing(
 
 
 def _applies(marker: str) -> bool:
-    """Whether an environment marker holds here; True if nothing can tell.
+    """Whether an environment marker holds here; True if it cannot be read.
 
     Reached only for a requirement that is absent, so the cost of importing
-    packaging (pip's copy where it is not installed) is paid only then.
+    packaging is paid only then.
     """
+    from packaging.markers import InvalidMarker, Marker
+
     try:
-        import packaging.markers as markers
-    except ImportError:
-        try:
-            import pip._vendor.packaging.markers as markers  # type: ignore[no-redef]
-        except ImportError:
-            return True
-    try:
-        return bool(markers.Marker(marker).evaluate())
-    except Exception:  # a marker this packaging cannot read: say what is absent
+        return bool(Marker(marker).evaluate())
+    except InvalidMarker:  # a marker this packaging cannot read: say what is absent
         return True
 
 

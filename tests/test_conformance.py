@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from osops import plugins
+from osops import inventory
 
-OURS = {"osops", "osops-monitoring", "osops-logging"}
-INSTALLED = [info for info in plugins.inspect() if info.entry.distribution in OURS]
+OURS = {"osops", "osops-monitoring", "osops-logging", "osops-upgrade"}
+INSTALLED = [info for info in inventory.inspect() if info.entry.distribution in OURS]
 
 
 def test_every_distribution_of_the_repository_is_installed() -> None:
@@ -15,10 +15,10 @@ def test_every_distribution_of_the_repository_is_installed() -> None:
 
 
 @pytest.mark.parametrize("info", INSTALLED, ids=lambda i: f"{i.entry.kind}:{i.entry.name}")
-def test_plugin_conforms(info: plugins.PluginInfo) -> None:
+def test_plugin_conforms(info: inventory.PluginInfo) -> None:
     assert info.ok, info.status
 
 
 def test_names_unique_per_kind() -> None:
-    seen = [(i.entry.kind, i.entry.name) for i in plugins.inspect()]
+    seen = [(i.entry.kind, i.entry.name) for i in inventory.inspect()]
     assert len(seen) == len(set(seen))

@@ -17,9 +17,10 @@ import pytest
 from osops import conformance
 from osops.check.base import Argument, Check, Perf
 from osops.dashboard.base import Exporter
+from osops.inventory import PluginInfo
 from osops.log.base import Filter, Sink
 from osops.log.record import LogRecord
-from osops.plugins import EntryPoint, PluginInfo
+from osops.plugins import EntryPoint
 
 
 class GoodCheck(Check):
@@ -173,6 +174,17 @@ def test_every_unit_nagios_knows_is_accepted() -> None:
     [
         ("filter", {"on_error": "ignore"}, ["on_error is 'ignore', expected 'drop' or 'keep'"]),
         ("filter", {"on_error": "drop"}, []),
+        ("filter", {"default_order": 5}, []),
+        (
+            "filter",
+            {"default_order": -1},
+            ["default_order is -1, expected None or an int of 0 or more"],
+        ),
+        (
+            "filter",
+            {"default_order": "1"},
+            ["default_order is '1', expected None or an int of 0 or more"],
+        ),
         (
             "filter",
             {"arguments": (Argument("level", " "),)},

@@ -40,6 +40,7 @@ other-arch-egg
 def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A sys.path of one directory of metadata (packaging, for markers, imported before)."""
     import packaging.markers  # noqa: F401
+
     for name in ("osops-0.1.0", "present_lib-2.0"):
         (tmp_path / f"{name}.dist-info").mkdir()
     thing = tmp_path / "osops_thing-1.0.dist-info"

@@ -3,114 +3,31 @@
 from __future__ import annotations
 
 import abc
-import enum
 
-import nagiosplugin
-
+from osops.check import evaluation
+from osops.check.values import UNITS, Detail, Perf, State, metric
 from osops.options import Argument
-from osops.value import Value
 
-__all__ = ["RESERVED", "UNITS", "Argument", "Check", "Detail", "Perf", "State", "metric"]
+__all__ = ["UNITS", "Argument", "Check", "Detail", "Perf", "State", "metric"]
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs a check ~7 ms at start-up; annotations need none of it
     from collections.abc import Iterable, Mapping
     from typing import Any, ClassVar
 
-#: Units Nagios and Icinga understand in perfdata (plugin development guidelines).
-UNITS = frozenset({"", "s", "ms", "us", "%", "B", "KB", "MB", "GB", "TB", "c"})
+    import nagiosplugin
 
-#: Options the framework gives every check; a check must not declare these.
-RESERVED = frozenset(
-    {"warning", "critical", "timeout", "verbose", "output-format", "config", "help", "version"}
-)
-
-
-class State(enum.IntEnum):
-    """Nagios plugin states, equal to the exit codes."""
-
-    OK = 0
-    WARNING = 1
-    CRITICAL = 2
-    UNKNOWN = 3
-
-
-class Perf(Value):
-    """A metric a check emits, with its unit and default thresholds.
-
-    :param label: perfdata label, snake_case
-    :param help: what the number means, for docs and exports
-    :param uom: Nagios unit: "", s, ms, us, %, B, KB, MB, GB, TB or c (counter)
-    :param min: lowest possible value, if known in advance
-    :param max: highest possible value, if known in advance
-    :param warning: default warning range (Nagios range syntax), e.g. "1000"
-    :param critical: default critical range, e.g. "0" for "alert when above zero"
-    :param per: when the metric is emitted once per item, what an item is
-        (e.g. "queue"); the label then reads ``label[item]``
-    :param fmt: how the status line describes it; fields: name, value, uom,
-        valueunit, min, max
-    """
-
-    __slots__ = ("label", "help", "uom", "min", "max", "warning", "critical", "per", "fmt")
-
-    def __init__(
-        self,
-        label: str,
-        help: str,
-        uom: str = "",
-        min: float | None = None,
-        max: float | None = None,
-        warning: str | None = None,
-        critical: str | None = None,
-        per: str | None = None,
-        fmt: str = "{name} is {valueunit}",
-    ) -> None:
-        self.label = label
-        self.help = help
-        self.uom = uom
-        self.min = min
-        self.max = max
-        self.warning = warning
-        self.critical = critical
-        self.per = per
-        self.fmt = fmt
-
-
-class Detail(Value):
-    """A fact a probe found that is not a number.
-
-    With a ``state`` it counts as a result of its own (e.g. "cluster is not
-    Primary" is CRITICAL); without one it is long output (``-v``). With a
-    ``label`` it explains that metric: when the metric's thresholds make it
-    WARNING or CRITICAL, the status line shows this text ("2 of 14 down:
-    nova-compute@cmp-3, ...") instead of the bare number.
-    """
-
-    __slots__ = ("label", "state", "text")
-
-    def __init__(self, text: str, state: State | None = None, label: str | None = None) -> None:
-        self.text = text
-        self.state = state
-        self.label = label
-
-
-def metric(label: str, value: float, instance: str | None = None) -> nagiosplugin.Metric:
-    """A measurement for a declared :class:`Perf`, optionally for one item of many.
-
-    :param label: the declared perfdata label
-    :param instance: the item (queue, network, backend) for ``per`` metrics
-    """
-    name = f"{label}[{instance}]" if instance is not None else label
-    return nagiosplugin.Metric(name, value, context=label)
+    from osops.check.result import CheckResult
 
 
 class Check(abc.ABC):
     """Base of every osops check.
 
     A check declares ``arguments``, ``perfdata`` and ``service`` as class
-    attributes and overrides exactly one method, :meth:`probe`. Thresholds,
-    timeouts, output formats, ``--config`` files and exit codes belong to the
-    framework (:mod:`osops.check.runner`), never to the check.
+    attributes and overrides exactly one method, :meth:`probe`. The base owns
+    :meth:`run`, which judges what the probe yields; thresholds, timeouts,
+    output formats, ``--config`` files and exit codes belong to the framework
+    (:mod:`osops.check.settings`, :mod:`osops.check.runner`), never to the check.
     """
 
     #: What the check watches, e.g. "nova", "rabbitmq"; "generic" for any service.
@@ -136,14 +53,50 @@ class Check(abc.ABC):
     def primary_label(cls) -> str | None:
         return cls.primary or (cls.perfdata[0].label if cls.perfdata else None)
 
+    def run(
+        self,
+        name: str,
+        warning: Mapping[str, str] | None = None,
+        critical: Mapping[str, str] | None = None,
+        alarm: bool = True,
+        plugin: str | None = None,
+    ) -> CheckResult:
+        """Probe, judge the metrics against thresholds and summarise, within the timeout.
+
+        The template method: override :meth:`probe`, never this. Errors of the
+        probe propagate (:func:`osops.check.runner.failure` reports them).
+
+        :param name: what the result is called (the check, or a suite entry)
+        :param warning: warning ranges by perfdata label, over the declared defaults
+        :param critical: critical ranges by perfdata label, over the declared defaults
+        :param alarm: enforce the timeout with SIGALRM (main thread only); suites
+            running checks in threads enforce it themselves
+        :param plugin: the plugin's name, when ``name`` is a suite entry's
+        """
+        return evaluation.evaluate(self, name, warning or {}, critical or {}, alarm, plugin)
+
     @abc.abstractmethod
     def probe(self) -> Iterable[nagiosplugin.Metric | Detail]:
         """Measure the service.
 
-        Yield one :func:`metric` per measurement (its label declared in
-        ``perfdata``) and :class:`Detail` objects for facts that are not
-        numbers. Do not format, compare against thresholds or exit.
+        Acquisition only; the framework evaluates and presents:
+
+        * a number: yield :func:`metric` (its label declared in ``perfdata``);
+          whether it is WARNING or CRITICAL is for the thresholds (``-w``/``-c``,
+          the declared defaults), never compared here;
+        * a fact that is not a number: yield :class:`Detail`, with a state only
+          when the fact decides one by itself ("cluster not Primary", "HTTP 500,
+          expected 200"), OK for a fact worth the status line;
+        * the service is down (refuses, fails TLS, answers 5xx, a synthetic
+          operation fails): raise :class:`osops.exceptions.ServiceDown` naming
+          it; that is the one idiom for "down": CRITICAL, the message as status
+          line (never a CRITICAL Detail for it);
+        * the state cannot be known (timeout, bad credentials, a malformed
+          answer): raise :class:`osops.exceptions.CheckError`, UNKNOWN.
+
+        Do not format, print or exit.
 
         :returns: an iterable of metrics and details
-        :raises osops.exceptions.CheckError: the state cannot be determined
+        :raises osops.exceptions.ServiceDown: the service is down (CRITICAL)
+        :raises osops.exceptions.CheckError: the state cannot be determined (UNKNOWN)
         """

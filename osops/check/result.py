@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from osops.check.base import State
+from osops.check.values import State
 from osops.value import Value
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from osops.check import runner, secrets, threads
 from osops.check.base import Check, State
 from osops.check.result import CheckResult
+from osops.check.settings import DEFAULT_TIMEOUT, Settings, seconds, settle
 from osops.exceptions import UsageError
 from osops.value import Value
 
@@ -88,10 +89,10 @@ def load(path: str) -> Suite:
             f"{path}: concurrency: expected a whole number from 1 to {MAX_CONCURRENCY}, "
             f"got {concurrency!r}"
         )
-    timeout = runner.seconds(data.get("timeout", runner.DEFAULT_TIMEOUT), f"{path}: timeout")
+    timeout = seconds(data.get("timeout", DEFAULT_TIMEOUT), f"{path}: timeout")
     deadline = data.get("deadline")
     if deadline is not None:
-        deadline = runner.seconds(deadline, f"{path}: deadline")
+        deadline = seconds(deadline, f"{path}: deadline")
     return Suite(path, tuple(entries), concurrency, timeout, deadline)
 
 
@@ -99,14 +100,12 @@ def load(path: str) -> Suite:
 MAX_CONCURRENCY = 256
 
 
-def _run_one(
+def _prepare(
     suite: Suite, entry: Entry, load: Callable[[str], type[Check]]
-) -> tuple[type[Check], dict[str, Any], dict[str, Any]]:
+) -> tuple[type[Check], Settings, dict[str, Any]]:
     cls = load(entry.check)
     options = {"timeout": suite.timeout, **entry.options}
-    settings, values = runner.settle(
-        entry.check, cls, options, f"{suite.path}: check {entry.name!r}"
-    )
+    settings, values = settle(entry.check, cls, options, f"{suite.path}: check {entry.name!r}")
     return cls, settings, values
 
 
@@ -118,32 +117,40 @@ def run(suite: Suite, load: Callable[[str], type[Check]] = runner.load_check) ->
     own start; past the suite's deadline, checks still running or never
     started are UNKNOWN, saying which.
     """
-    prepared: dict[str, tuple[type[Check], dict[str, Any], dict[str, Any]]] = {}
+    prepared: dict[str, tuple[type[Check], Settings, dict[str, Any]]] = {}
     results: dict[str, CheckResult] = {}
     for entry in suite.entries:
         try:
-            prepared[entry.name] = _run_one(suite, entry, load)
+            prepared[entry.name] = _prepare(suite, entry, load)
         except Exception as exc:  # reported as this check's UNKNOWN
             results[entry.name] = runner.failure(entry.name, exc)
     plugin_of = {entry.name: entry.check for entry in suite.entries}
     tasks = [
         (
             name,
-            functools.partial(runner.execute, cls, name, values, settings, False, plugin_of[name]),
-            settings["timeout"],
+            functools.partial(_run, cls, name, values, settings, plugin_of[name]),
+            settings.timeout,
         )
         for name, (cls, settings, values) in prepared.items()
     ]
     for name, outcome in threads.run_all(tasks, suite.concurrency, suite.deadline).items():
-        results[name] = _result(name, outcome, prepared[name][1]["timeout"], suite.deadline)
+        results[name] = _result(name, outcome, prepared[name][1].timeout, suite.deadline)
     for name, result in results.items():
         if not result.check or result.check == name:
             results[name] = result.replace(check=plugin_of[name])
     for entry in suite.entries:  # an error message may quote what it was given
-        cls, _, values = prepared.get(entry.name, (None, {}, entry.options))
+        cls, _, values = prepared.get(entry.name, (None, Settings(), entry.options))
         hidden = secrets.secrets_of(cls, values)
         results[entry.name] = secrets.hide_result(results[entry.name], hidden)
     return [results[entry.name] for entry in suite.entries]
+
+
+def _run(
+    cls: type[Check], name: str, values: dict[str, Any], settings: Settings, plugin: str
+) -> CheckResult:
+    """One check of a suite, on its thread: the suite's threads keep its timeout."""
+    check = cls(values, settings.timeout)
+    return check.run(name, settings.warning, settings.critical, alarm=False, plugin=plugin)
 
 
 def _result(

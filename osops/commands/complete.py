@@ -55,14 +55,15 @@ class _Dictionary(CompleteDictionary):
 def _checks() -> list[tuple[str, list[argparse.Action]]]:
     """Every installed check that loads, with the options of its command line."""
     from osops import plugins
-    from osops.check import runner
+    from osops.check import runner, settings
+    from osops.kinds import KINDS
 
     found = []
-    for entry in plugins.scan([plugins.KINDS["check"].namespace]):
+    for entry in plugins.scan([KINDS["check"].namespace]):
         try:
             cls = runner.load_check(entry.name)
         except Exception:  # noqa: S112 - a broken check completes no options; plugin list says why
             continue
-        parser: Any = runner.build_parser(entry.name, cls)
+        parser: Any = settings.build_parser(entry.name, cls)
         found.append((entry.name, list(parser._get_optional_actions())))
     return sorted(found, key=lambda item: item[0])

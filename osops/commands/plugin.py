@@ -1,4 +1,4 @@
-"""Commands on plugins: list, show and verify every installed plugin of every kind."""
+"""Commands on plugins: list, show, verify and document every installed plugin of every kind."""
 
 from __future__ import annotations
 
@@ -6,12 +6,13 @@ import argparse
 import inspect
 from typing import Any
 
-from cliff.command import Command
 from cliff.lister import Lister
 from cliff.show import ShowOne
 
-from osops import plugins
+from osops import inventory, plugins
+from osops.commands.common import DocumentCommand, Plugins, StatusLister, add_output
 from osops.exceptions import OsopsError
+from osops.kinds import KINDS
 
 
 def _summary(obj: Any) -> str:
@@ -19,12 +20,12 @@ def _summary(obj: Any) -> str:
     return doc.strip().splitlines()[0] if doc else ""
 
 
-class ListPlugin(Lister):
+class ListPlugin(Plugins, Lister):
     """List installed plugins of every kind, with their distribution and status."""
 
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
         parser: argparse.ArgumentParser = super().get_parser(prog_name)
-        parser.add_argument("--kind", choices=sorted(plugins.KINDS), help="only this kind")
+        parser.add_argument("--kind", choices=sorted(KINDS), help="only this kind")
         return parser
 
     def take_action(self, parsed_args: Any) -> tuple[tuple[str, ...], list[tuple[Any, ...]]]:
@@ -39,7 +40,7 @@ class ListPlugin(Lister):
                 _summary(info.obj),
                 info.status,
             )
-            for info in plugins.inspect(kinds)
+            for info in inventory.inspect(kinds, self.managers)
         ]
         return columns, rows
 
@@ -82,7 +83,7 @@ class ShowPlugin(ShowOne):
 
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
         parser: argparse.ArgumentParser = super().get_parser(prog_name)
-        parser.add_argument("kind", choices=sorted(plugins.KINDS), help="plugin kind")
+        parser.add_argument("kind", choices=sorted(KINDS), help="plugin kind")
         parser.add_argument("name", help="plugin name")
         return parser
 
@@ -98,17 +99,18 @@ class ShowPlugin(ShowOne):
             "entry_point": entry.value,
         }
         try:
-            obj = plugins.load(entry)
+            obj = plugins.load_entry(entry)
         except OsopsError as exc:
             data["status"] = f"broken: {exc}"
             return tuple(data), tuple(data.values())
         problems = conformance.problems(entry.kind, entry.name, obj)
         data["summary"] = _summary(obj)
         data["description"] = (inspect.getdoc(obj) or "").partition("\n")[2].strip()
+        for attr in KINDS[entry.kind].shown:
+            data[attr] = getattr(obj, attr)
         # build: how a plugin with compiled parts was built (compiled, or pure Python).
-        for attr in ("service", "on_error", "suffix", "media_type", "batch_size", "build"):
-            if hasattr(obj, attr):
-                data[attr] = getattr(obj, attr)
+        if hasattr(obj, "build"):
+            data["build"] = obj.build
         if hasattr(obj, "arguments"):
             data["arguments"] = _describe_arguments(obj.arguments)
         if hasattr(obj, "perfdata"):
@@ -117,21 +119,19 @@ class ShowPlugin(ShowOne):
         return tuple(data), tuple(data.values())
 
 
-class VerifyPlugin(Lister):
+class VerifyPlugin(Plugins, StatusLister):
     """Run the conformance checks over every installed plugin; non-zero if any fails."""
-
-    failed = False
 
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
         parser: argparse.ArgumentParser = super().get_parser(prog_name)
-        parser.add_argument("--kind", choices=sorted(plugins.KINDS), help="only this kind")
+        parser.add_argument("--kind", choices=sorted(KINDS), help="only this kind")
         return parser
 
     def take_action(self, parsed_args: Any) -> tuple[tuple[str, ...], list[tuple[Any, ...]]]:
         kinds = [parsed_args.kind] if parsed_args.kind else None
-        infos = plugins.inspect(kinds)
+        infos = inventory.inspect(kinds, self.managers)
         failures = [i for i in infos if not i.ok]
-        self.failed = bool(failures)
+        self.status = int(bool(failures))
         if failures:
             rows = [(i.entry.kind, i.entry.name, i.entry.distribution, i.status) for i in failures]
             self.app.stderr.write(f"{len(failures)} of {len(infos)} plugins fail conformance\n")
@@ -139,27 +139,18 @@ class VerifyPlugin(Lister):
         self.app.stderr.write(f"all {len(infos)} plugins conform\n")
         return ("Kind", "Name", "Distribution", "Problem"), []
 
-    def run(self, parsed_args: Any) -> int:
-        status = int(super().run(parsed_args))
-        return 1 if self.failed else status
 
-
-class DocPlugin(Command):
+class DocPlugin(Plugins, DocumentCommand):
     """Write the Markdown reference of every installed plugin, generated from its metadata."""
 
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
         parser: argparse.ArgumentParser = super().get_parser(prog_name)
-        parser.add_argument("--kind", choices=sorted(plugins.KINDS), help="only this kind")
-        parser.add_argument("-o", "--output", metavar="FILE", help="write here (atomically)")
+        parser.add_argument("--kind", choices=sorted(KINDS), help="only this kind")
+        add_output(parser)
         return parser
 
-    def take_action(self, parsed_args: Any) -> int:
+    def document(self, parsed_args: Any) -> str:
         from osops import docs
-        from osops.files import write_atomically
 
-        text = docs.markdown(plugins.inspect([parsed_args.kind] if parsed_args.kind else None))
-        if parsed_args.output:
-            write_atomically(parsed_args.output, text, what=f"-o {parsed_args.output}")
-        else:
-            self.app.stdout.write(text)
-        return 0
+        kinds = [parsed_args.kind] if parsed_args.kind else None
+        return docs.markdown(inventory.inspect(kinds, self.managers))

@@ -5,15 +5,16 @@ from __future__ import annotations
 import abc
 import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from osops.log.record import LogRecord
 from osops.options import Argument
 
+if TYPE_CHECKING:
+    from osops.log.fusing import Fused, Step
+
 LOG = logging.getLogger(__name__)
 
-#: One configured step of a chain: its name, its filter class and its options.
-Step = tuple[str, type["Filter"], Mapping[str, Any]]
 #: Bytes of one line kept by default; a longer line keeps this much, marked (see :func:`cut`).
 MAX_LINE = 1 << 20
 
@@ -44,6 +45,9 @@ class Filter(abc.ABC):
     #: What happens to a record when :meth:`process` raises: "drop" it (fail
     #: closed: redaction must be this) or "keep" it, tagged, as it came.
     on_error: ClassVar[str] = "drop"
+    #: Its place in the chain ``osops log`` commands run when no ``--filter`` is
+    #: given, lowest first (``redact`` is 0); None: only where it is named.
+    default_order: ClassVar[int | None] = None
 
     def __init__(self, options: Mapping[str, Any]) -> None:
         """Keep the options; a constructor does no I/O.
@@ -103,38 +107,11 @@ class Filter(abc.ABC):
         """Optionally, the whole chain ``steps`` (which includes this filter) as one pass.
 
         A chain that a filter can fuse runs, for ``osops log parse``, as a
-        :class:`Fused` instead of record by record; its output must be the
-        same. The default, None, keeps the record-by-record chain.
+        :class:`osops.log.fusing.Fused` instead of record by record; its
+        output must be the same. The default, None, keeps the record-by-record
+        chain.
         """
         return None
-
-
-class Fused(abc.ABC):
-    """A filter chain fused into one pass from a file's bytes to JSON lines.
-
-    ``osops log parse`` cuts big files at lines where :meth:`starts_record`
-    holds and serializes the pieces in parallel, in worker processes: a
-    fused chain must therefore be picklable and give, piece by piece, the
-    same records as the chain it replaces gives for the whole file.
-    """
-
-    #: The longest line kept whole, in bytes (the chain's, set when it fuses): a
-    #: longer line must become what :func:`cut` makes of it.
-    max_line: int = MAX_LINE
-
-    @abc.abstractmethod
-    def starts_record(self, path: str, line: bytes) -> bool:
-        """Whether a file may be cut just before ``line`` (one line, newline included)."""
-
-    @abc.abstractmethod
-    def serialize(self, path: str, start: int, stop: int, line: int) -> Iterator[bytes]:
-        """JSON lines, one per record, for the records whose first line lies in a byte range.
-
-        :param start: byte offset of the first line (a line start)
-        :param stop: offset to stop at (a line start, or the file's size)
-        :param line: number of the line before ``start``
-        :raises osops.exceptions.LogError: the file cannot be read
-        """
 
 
 class Sink(abc.ABC):

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import gzip
 import itertools
+import logging
 import os
 import stat
 import sys
@@ -14,21 +16,22 @@ from typing import IO, Any
 
 from osops import plugins
 from osops.exceptions import LogError, PluginLoadError, PluginNotFound, UsageError
-from osops.log.base import MAX_LINE, Filter, Fused, Sink, Step, cut
+from osops.kinds import KINDS
+from osops.log.base import MAX_LINE, Sink, cut
+from osops.log.fusing import Fused, Step
 from osops.log.record import LogRecord
 from osops.options import parse_options
 
-#: What ``osops log`` commands run when no ``--filter`` is given. Redaction comes
-#: first: each physical line is masked once, and every field parsed out of it
-#: (message, traceback, URL) is then clean by construction.
-DEFAULT_FILTERS = ("redact", "parse", "enrich")
-#: Appended when a chain lacks it: nothing leaves osops unredacted.
+#: Appended when a chain lacks it: nothing leaves osops unredacted. It is first in
+#: the default chain (its ``default_order`` is 0): each physical line is masked once,
+#: and every field parsed out of it (message, traceback, URL) is then clean.
 REDACT = "redact"
 #: The path that means standard input.
 STDIN = "-"
 #: Errors of a compressed file that is cut short or is no gzip file at all.
 GZIP_ERRORS = (EOFError, zlib.error, gzip.BadGzipFile)
 _SKIP = 1 << 16
+LOG = logging.getLogger(__name__)
 
 
 def lines(stream: IO[bytes], limit: int = MAX_LINE) -> Iterator[tuple[bytes, int]]:
@@ -175,26 +178,69 @@ class Chain:
         return None
 
 
-def _load(kind_name: str, name: str, contract: type) -> Any:
+def default_filters(manager: Any = None) -> tuple[str, ...]:
+    """What ``osops log`` commands run when no ``--filter`` is given: every installed
+    filter that declares a ``default_order``, lowest first.
+
+    The chain is built from what is installed, so core names no filter of
+    another distribution; one that does not load is left out here (``osops
+    plugin list`` shows it broken, and naming it with ``--filter`` says why).
+
+    :param manager: the filters of this stevedore manager instead of the
+        installed ones (tests inject ``ExtensionManager.make_test_instance``)
+    """
+    if manager is None:
+        return _installed_defaults()
+    return _ordered([(ext.name, ext.plugin) for ext in manager])
+
+
+@functools.cache
+def _installed_defaults() -> tuple[str, ...]:
+    classes = []
+    for entry in plugins.scan([KINDS["filter"].namespace]):
+        try:
+            classes.append((entry.name, plugins.load_entry(entry)))
+        except PluginLoadError:
+            continue
+    return _ordered(classes)
+
+
+def _ordered(classes: Sequence[tuple[str, Any]]) -> tuple[str, ...]:
+    places = {
+        name: order
+        for name, cls in classes
+        if isinstance(order := getattr(cls, "default_order", None), int)
+    }
+    return tuple(sorted(places, key=lambda name: (places[name], name)))
+
+
+def _load(kind_name: str, name: str, manager: Any = None) -> Any:
     try:
-        entry = plugins.find(kind_name, name)
+        return plugins.load(kind_name, name, manager)
     except PluginNotFound as exc:
-        hint = " (pip install osops-logging)" if name in ("parse", "enrich") else ""
-        raise UsageError(f"{exc}{hint}") from None
-    cls = plugins.load(entry)
-    if not (isinstance(cls, type) and issubclass(cls, contract)):
-        raise PluginLoadError(f"{kind_name} {name!r} does not implement {contract.__name__}")
-    return cls
+        raise UsageError(str(exc)) from None
 
 
 def build_chain(
-    names: Sequence[str] | None, option_pairs: Sequence[str] = (), max_line: int = MAX_LINE
+    names: Sequence[str] | None,
+    option_pairs: Sequence[str] = (),
+    max_line: int = MAX_LINE,
+    manager: Any = None,
 ) -> Chain:
     """Load filters by name, with ``NAME.KEY=VALUE`` options, redaction last if absent.
 
+    :param names: the steps in order; None runs :func:`default_filters`
+    :param manager: load the filters from this stevedore manager (tests)
     :raises UsageError: unknown filter, unknown option or bad value
     """
-    wanted = list(names or DEFAULT_FILTERS)
+    wanted = list(names or default_filters(manager))
+    if names is None and wanted in ([], [REDACT]):
+        # A core-only install: it works, and says what it lacks rather than failing.
+        LOG.warning(
+            "no installed log filter but redact declares a place in the default chain: "
+            "records are the raw lines, redacted, unparsed; install a distribution with a "
+            "parse filter (osops plugin list --kind filter) or name filters with --filter"
+        )
     if REDACT not in wanted:
         wanted.append(REDACT)
     per_filter: dict[str, list[str]] = {}
@@ -208,18 +254,19 @@ def build_chain(
         per_filter.setdefault(target, []).append(rest)
     steps = []
     for name in wanted:
-        cls = _load("filter", name, Filter)
+        cls = _load("filter", name, manager)
         options = parse_options(cls.arguments, per_filter.get(name, []), f"filter {name!r}")
         steps.append((name, cls, options))
     return Chain(steps, max_line)
 
 
-def build_sink(name: str, option_pairs: Sequence[str] = ()) -> Sink:
+def build_sink(name: str, option_pairs: Sequence[str] = (), manager: Any = None) -> Sink:
     """Load one sink by name with its ``KEY=VALUE`` options.
 
+    :param manager: load the sink from this stevedore manager (tests)
     :raises UsageError: unknown sink, unknown option or bad value
     """
-    cls = _load("sink", name, Sink)
+    cls = _load("sink", name, manager)
     sink: Sink = cls(parse_options(cls.arguments, list(option_pairs), f"sink {name!r}"))
     return sink
 

@@ -1,7 +1,8 @@
 """What a secret in a log line looks like: the names, auth schemes and token shapes (data only).
 
-:mod:`osops.log.redact` compiles these; the README's list of what is masked is
-written from them (``python -m osops.log.secrets --readme README.md``).
+:mod:`osops.log.prefilter`, :mod:`osops.log.shapes` and :mod:`osops.log.redaction`
+compile these; the README's list of what is masked is written from them
+(``python -m osops.log.secrets --readme README.md``).
 """
 
 from __future__ import annotations
@@ -156,7 +157,7 @@ class Standalone(NamedTuple):
 
 
 #: Secrets found by their own shape. url_password's and private_key's spans are
-#: worked out by :mod:`osops.urls` and :class:`osops.log.redact.Scanner`.
+#: worked out by :mod:`osops.urls` and :class:`osops.log.redaction.Scanner`.
 STANDALONE = (
     Standalone(
         "url_password",

@@ -1,6 +1,6 @@
-"""Range and state evaluation of the check runner, in-process, held to exact results.
+"""Range and state evaluation of a check run, in-process, held to exact results.
 
-``execute`` turns what a probe yields into a state, a status line, perfdata
+``Check.run`` turns what a probe yields into a state, a status line, perfdata
 and long output; ``settle`` and ``thresholds`` turn options into settings;
 ``failure`` and ``scrub`` turn errors into one safe line. Each test compares
 the whole result (but the measured duration) with what Nagios range semantics
@@ -18,6 +18,7 @@ import pytest
 from osops.check import runner, secrets
 from osops.check.base import Argument, Check, Detail, Perf, State, metric
 from osops.check.result import CheckResult, PerfValue
+from osops.check.settings import Settings, settle, thresholds
 from osops.exceptions import CheckError, ServiceDown, UsageError
 
 
@@ -45,8 +46,13 @@ def run(
     critical: tuple[str, ...] = (),
     cls: type[Check] = Disks,
 ) -> CheckResult:
-    settings = {"warning": list(warning), "critical": list(critical), "timeout": 5.0}
-    result = runner.execute(cls, "disks", {"items": items, "region": "r1"}, settings, alarm=False)
+    check = cls({"items": items, "region": "r1"}, 5.0)
+    result = check.run(
+        "disks",
+        thresholds(cls, "disks", warning, "warning"),
+        thresholds(cls, "disks", critical, "critical"),
+        alarm=False,
+    )
     assert 0.0 < result.duration < 5.0
     return result.replace(duration=0.0)
 
@@ -194,8 +200,7 @@ def test_the_check_gets_the_timeout_and_a_suite_entry_keeps_its_plugin() -> None
             seen.append(self.timeout)
             yield metric("load", 1)
 
-    settings = {"warning": [], "critical": ["0.5"], "timeout": 2.5}
-    result = runner.execute(Timed, "entry", {}, settings, alarm=False, check="timed")
+    result = Timed({}, 2.5).run("entry", critical={"load": "0.5"}, alarm=False, plugin="timed")
     assert seen == [2.5]
     assert (result.name, result.check, result.state) == ("entry", "timed", State.CRITICAL)
 
@@ -215,11 +220,11 @@ def test_the_check_gets_the_timeout_and_a_suite_entry_keeps_its_plugin() -> None
 )
 def test_threshold_errors_name_the_option(specs: list[str], option: str, message: str) -> None:
     with pytest.raises(UsageError) as info:
-        runner.thresholds(Disks, "disks", specs, option)
+        thresholds(Disks, "disks", specs, option)
     assert str(info.value) == message
 
 
-def test_execute_checks_both_options_and_names_them() -> None:
+def test_thresholds_check_both_options_and_name_them() -> None:
     for option in ("warning", "critical"):
         with pytest.raises(UsageError) as info:
             run(metric("load", 1), **{option: ("nope=1",)})
@@ -229,7 +234,7 @@ def test_execute_checks_both_options_and_names_them() -> None:
 
 
 def test_thresholds_by_label_with_spaces_and_the_primary() -> None:
-    found = runner.thresholds(Disks, "disks", ["7", " used =@10:20"], "warning")
+    found = thresholds(Disks, "disks", ["7", " used =@10:20"], "warning")
     assert found == {"load": "7", "used": "@10:20"}
 
     class Bare(Check):
@@ -239,10 +244,10 @@ def test_thresholds_by_label_with_spaces_and_the_primary() -> None:
             yield from ()
 
     with pytest.raises(UsageError) as info:
-        runner.thresholds(Bare, "bare", ["5"], "critical")
+        thresholds(Bare, "bare", ["5"], "critical")
     assert str(info.value) == "--critical: check 'bare' has no metric to compare"
     with pytest.raises(UsageError) as info:
-        runner.thresholds(Bare, "bare", ["x=5"], "warning")
+        thresholds(Bare, "bare", ["x=5"], "warning")
     assert str(info.value) == "--warning: check 'bare' has no metric 'x' (metrics: none)"
 
 
@@ -253,7 +258,7 @@ class Primary(Disks):
 
 
 def test_an_explicit_primary_takes_bare_ranges() -> None:
-    assert runner.thresholds(Primary, "p", ["90"], "critical") == {"used": "90"}
+    assert thresholds(Primary, "p", ["90"], "critical") == {"used": "90"}
     result = run(metric("load", 1), metric("used", 5, "vda"), cls=Primary)
     assert result.summary == "used[vda] at 5"
 
@@ -269,35 +274,35 @@ def test_settle_merges_config_under_argv() -> None:
         "password": "from-config",
     }
     given = {"zone": "az2", "warning": ["load=4"]}
-    settings, options = runner.settle("disks", Disks, {**config, "region": "r1"}, "c.yaml", given)
-    assert settings == {
-        "warning": ["load=4"],
-        "critical": ["1", "used=9"],
-        "timeout": 2.5,
-        "verbose": 2,
-        "output_format": "json",
-    }
+    settings, options = settle("disks", Disks, {**config, "region": "r1"}, "c.yaml", given)
+    assert settings == Settings(
+        warning={"load": "4"},
+        critical={"load": "1", "used": "9"},
+        timeout=2.5,
+        verbose=2,
+        output_format="json",
+    )
     assert options == {"password": "from-config", "tokens": None, "zone": "az2", "region": "r1"}
 
 
 def test_settle_defaults() -> None:
-    assert runner.settle("disks", Disks, {"region": "r1"}, "x") == (
-        {"warning": [], "critical": [], "timeout": 10.0, "verbose": 0, "output_format": "nagios"},
+    assert settle("disks", Disks, {"region": "r1"}, "x") == (
+        Settings(warning={}, critical={}, timeout=10.0, verbose=0, output_format="nagios"),
         {"password": None, "tokens": None, "zone": None, "region": "r1"},
     )
     config = {"output-format": "prometheus", "verbose": None, "warning": "load=3", "region": "r"}
-    settings, _ = runner.settle("disks", Disks, config, "x")
-    assert (settings["output_format"], settings["verbose"], settings["warning"]) == (
+    settings, _ = settle("disks", Disks, config, "x")
+    assert (settings.output_format, settings.verbose, settings.warning) == (
         "prometheus",
         0,
-        ["load=3"],
+        {"load": "3"},
     )
 
 
 def test_settle_takes_framework_options_from_argv_by_dest() -> None:
     given = {"output_format": "json", "verbose": 3, "timeout": "4", "region": "r1"}
-    settings, _ = runner.settle("disks", Disks, {"output-format": "prometheus"}, "x", given)
-    assert (settings["output_format"], settings["verbose"], settings["timeout"]) == (
+    settings, _ = settle("disks", Disks, {"output-format": "prometheus"}, "x", given)
+    assert (settings.output_format, settings.verbose, settings.timeout) == (
         "json",
         3,
         4.0,
@@ -306,7 +311,7 @@ def test_settle_takes_framework_options_from_argv_by_dest() -> None:
 
 def test_settle_names_the_check_of_a_missing_option() -> None:
     with pytest.raises(UsageError) as info:
-        runner.settle("disks", Disks, {}, "x")
+        settle("disks", Disks, {}, "x")
     assert str(info.value) == "check 'disks': option 'region' is required"
 
 
@@ -326,7 +331,7 @@ def test_settle_names_the_check_of_a_missing_option() -> None:
 )
 def test_settle_names_what_does_not_fit(config: dict[str, Any], message: str) -> None:
     with pytest.raises(UsageError) as info:
-        runner.settle("disks", Disks, {**config, "region": "r1"}, "--config c.yaml")
+        settle("disks", Disks, {**config, "region": "r1"}, "--config c.yaml")
     assert str(info.value) == message
 
 

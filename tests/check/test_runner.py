@@ -13,6 +13,7 @@ from helpers import run_osops
 
 from osops.check import runner
 from osops.check.base import Argument, Check, Detail, Perf, State, metric
+from osops.check.settings import parse, settle
 from osops.exceptions import CheckError
 
 
@@ -187,9 +188,8 @@ def test_undeclared_metric_is_a_bug_reported_unknown() -> None:
         def probe(self) -> Iterator[Any]:
             yield metric("surprise", 1)
 
-    settings = {"warning": [], "critical": [], "timeout": 5.0, "verbose": 0}
     with pytest.raises(CheckError, match="undeclared metric 'surprise'"):
-        runner.execute(Liar, "liar", {"load": 1, "sleep": 0, "fail": ""}, settings)
+        Liar({"load": 1, "sleep": 0, "fail": ""}, 5.0).run("liar")
 
 
 def test_stated_detail_sets_state() -> None:
@@ -200,8 +200,7 @@ def test_stated_detail_sets_state() -> None:
             yield Detail("cluster is not Primary", State.CRITICAL)
             yield metric("load", 1)
 
-    settings = {"warning": [], "critical": [], "timeout": 5.0, "verbose": 0}
-    result = runner.execute(Down, "down", {}, settings)
+    result = Down({}, 5.0).run("down")
     assert result.state == State.CRITICAL
     assert result.summary == "cluster is not Primary"
 
@@ -210,12 +209,12 @@ def test_secret_from_environment_under_config_and_argv(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setenv("OSOPS_PASSWORD", "from-env")
-    _, options = runner.settle("sample", Sample, {}, "test")
+    _, options = settle("sample", Sample, {}, "test")
     assert options["password"] == "from-env"
-    _, options = runner.settle("sample", Sample, {"password": "from-config"}, "test")
+    _, options = settle("sample", Sample, {"password": "from-config"}, "test")
     assert options["password"] == "from-config"
-    _, options = runner.parse("sample", Sample, ["--password", "from-argv"])
+    _, options = parse("sample", Sample, ["--password", "from-argv"])
     assert options["password"] == "from-argv"
     monkeypatch.setenv("OSOPS_LOAD", "9")  # only secrets are read from the environment
-    _, options = runner.settle("sample", Sample, {}, "test")
+    _, options = settle("sample", Sample, {}, "test")
     assert options["load"] == 1.0

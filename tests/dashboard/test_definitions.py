@@ -9,7 +9,7 @@ import pytest
 import yaml
 from helpers import FIXTURES, ROOT, run_osops
 
-from osops import plugins
+from osops import inventory
 from osops.check.output import prometheus_name
 from osops.dashboard import definitions
 from osops.log.record import FIELDS
@@ -53,7 +53,7 @@ def test_installed_with_osops() -> None:
 
 def _emittable_metrics() -> set[str]:
     names = {"osops_check_state", "osops_check_duration_seconds"}
-    for info in plugins.inspect(["check"]):
+    for info in inventory.inspect(["check"]):
         for perf in info.obj.perfdata:
             names.add(prometheus_name(info.entry.name, perf.label, perf.uom))
     return names

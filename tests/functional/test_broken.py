@@ -42,7 +42,7 @@ def test_running_a_broken_check_is_unknown(broken_site: dict[str, str]) -> None:
     )
     assert len(proc.stdout.splitlines()) == 1
     proc = run_osops("check", "run", "broken_contract", env=broken_site)
-    assert proc.returncode == 3 and "is not an osops.check.base.Check" in proc.stdout
+    assert proc.returncode == 3 and "is not a subclass of osops.check.base.Check" in proc.stdout
 
 
 def test_everything_else_keeps_working(broken_site: dict[str, str]) -> None:

@@ -101,9 +101,9 @@ import json, sys
 from osops import plugins
 from osops.dashboard.model import Dashboard
 from osops.log.record import LogRecord
-sink = plugins.load(plugins.find("sink", "example_count"))({"path": sys.argv[1]})
+sink = plugins.load("sink", "example_count")({"path": sys.argv[1]})
 sink.write([LogRecord(raw="x", parsed=True, level="INFO"), LogRecord(raw="y")])
-exporter = plugins.load(plugins.find("exporter", "example_markdown"))({})
+exporter = plugins.load("exporter", "example_markdown")({})
 board = Dashboard.from_dict("demo", {"title": "Demo", "rows": [{"title": "APIs", "panels": [
     {"title": "Up", "type": "stat", "source": "metrics", "query": "osops_check_state"}]}]})
 print(exporter.export(board), end="")

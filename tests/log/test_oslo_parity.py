@@ -26,7 +26,7 @@ from oslo_secrets import KEY_LINES, REQUEST, Case
 from oslo_utils import strutils
 
 from osops.log import parallel, pipeline, secrets
-from osops.log.redact import redact_text
+from osops.log.redaction import redact_text
 from osops_logging import logstash
 from osops_logging.bulk import Opensearch
 

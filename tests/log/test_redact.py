@@ -14,9 +14,11 @@ from helpers import SAMPLES, run_osops
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from osops.log import parallel, pipeline, redact
+from osops.log import parallel, pipeline, prefilter, secrets
+from osops.log.prefilter import KEYS, Prefilter
 from osops.log.record import LogRecord
-from osops.log.redact import KEYS, Prefilter, Redact, Scanner, redact_bytes, redact_text
+from osops.log.redact import Redact
+from osops.log.redaction import Scanner, redact_bytes, redact_text
 
 CASES: list[dict[str, str]] = yaml.safe_load(
     (Path(__file__).parent / "redact_cases.yaml").read_text(encoding="utf-8")
@@ -45,25 +47,25 @@ def hyperscan() -> Prefilter:
 def scanner(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """A test run with the Hyperscan prefilter, then with the substring search."""
     monkeypatch.setattr(
-        redact, "_PREFILTER", [hyperscan() if request.param == "hyperscan" else None]
+        prefilter, "_PREFILTER", [hyperscan() if request.param == "hyperscan" else None]
     )
     yield request.param
 
 
-def _spans_with(prefilter: Prefilter | None, data: bytes) -> list[tuple[int, int]]:
-    saved = redact._PREFILTER[:]
-    redact._PREFILTER[:] = [prefilter]
+def _spans_with(chosen: Prefilter | None, data: bytes) -> list[tuple[int, int]]:
+    saved = prefilter._PREFILTER[:]
+    prefilter._PREFILTER[:] = [chosen]
     try:
         return Scanner().spans(data)
     finally:
-        redact._PREFILTER[:] = saved
+        prefilter._PREFILTER[:] = saved
 
 
 def test_hyperscan_is_in_use_where_its_wheel_exists() -> None:
     # setup.cfg requires it on x86_64; losing it would only be slower, so say it here.
     if platform.machine() == "x86_64":
         assert importlib.util.find_spec("hyperscan") is not None
-        assert redact._prefilter() is not None
+        assert prefilter._prefilter() is not None
 
 
 @pytest.mark.parametrize("case", CASES, ids=_id)
@@ -150,10 +152,10 @@ def test_every_name_and_every_shape_has_a_case() -> None:
     # oslo.utils' names are tested in every shape by test_oslo_parity.py; here osops's own.
     masked = [c["in"].lower() for c in CASES if "out" in c]
     for key in KEYS:
-        assert key.decode() in redact.secrets.OSLO_KEYS or any(
-            key.decode() in text for text in masked
-        ), key
-    for shape in redact.secrets.STANDALONE:
+        assert key.decode() in secrets.OSLO_KEYS or any(key.decode() in text for text in masked), (
+            key
+        )
+    for shape in secrets.STANDALONE:
         assert any(shape.literal in text for text in masked), shape.name
     assert len(CASES) > 100
 
@@ -194,18 +196,18 @@ def test_a_prefilter_and_literals_built_now_give_every_case(
     # Not the module's own, built at import: these are built by the code as it is now.
     data = "\n".join(c["in"] for c in CASES).encode()
     want = "\n".join(expected(c) for c in CASES).encode()
-    monkeypatch.setattr(redact, "_PREFILTER", [Prefilter()])
+    monkeypatch.setattr(prefilter, "_PREFILTER", [Prefilter()])
     assert redact_bytes(data) == want
     assert redact_bytes(data.upper()) != data.upper()  # caseless
-    monkeypatch.setattr(redact, "_PREFILTER", [None])
-    monkeypatch.setattr(redact, "_LITERALS", redact._literals())
+    monkeypatch.setattr(prefilter, "_PREFILTER", [None])
+    monkeypatch.setattr(prefilter, "_LITERALS", prefilter._literals())
     assert redact_bytes(data) == want
 
 
 def test_names_no_other_name_ends_with_are_kept() -> None:
     names = ("admin_password", "password", "token", "x-auth-token", "-pass", "_pass", "bypass")
-    assert redact._shortest(names) == (b"-pass", b"_pass", b"bypass", b"password", b"token")
-    assert redact._shortest(("a", "a")) == (b"a",)
+    assert prefilter._shortest(names) == (b"-pass", b"_pass", b"bypass", b"password", b"token")
+    assert prefilter._shortest(("a", "a")) == (b"a",)
 
 
 def test_prefilter_and_substring_search_find_the_same_secrets() -> None:
@@ -288,8 +290,8 @@ def test_threads_scan_at_once() -> None:
     data = "\n".join(c["in"] for c in CASES).encode() * 3
     want = "\n".join(expected(c) for c in CASES).encode() * 3
     results: list[bytes] = []
-    saved = redact._PREFILTER[:]
-    redact._PREFILTER[:] = [hyperscan()]
+    saved = prefilter._PREFILTER[:]
+    prefilter._PREFILTER[:] = [hyperscan()]
 
     def scan() -> None:
         for _ in range(5):
@@ -302,17 +304,17 @@ def test_threads_scan_at_once() -> None:
         for thread in threads:
             thread.join()
     finally:
-        redact._PREFILTER[:] = saved
+        prefilter._PREFILTER[:] = saved
     assert len(results) == 20
     assert all(result == want for result in results)
 
 
 def test_without_hyperscan_the_substring_search_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(redact, "hyperscan", None)
-    monkeypatch.setattr(redact, "_PREFILTER", [])
-    assert redact._prefilter() is None
+    monkeypatch.setattr(prefilter, "hyperscan", None)
+    monkeypatch.setattr(prefilter, "_PREFILTER", [])
+    assert prefilter._prefilter() is None
     assert redact_text("password=x") == "password=***"
-    assert redact._PREFILTER == [None]
+    assert prefilter._PREFILTER == [None]
 
 
 def test_names_no_other_name_ends_with() -> None:
@@ -322,7 +324,7 @@ def test_names_no_other_name_ends_with() -> None:
     assert list(KEYS) == sorted(KEYS)
 
 
-@pytest.mark.parametrize("name", redact.secrets.LOOK_ALIKES)
+@pytest.mark.parametrize("name", secrets.LOOK_ALIKES)
 @pytest.mark.parametrize(
     "shape",
     ["{k}=v4lue next", "{{'{k}': 'v4lue'}}", '"{k}": "v4lue"', "{k}: v4lue", "--{k} v4lue"],

@@ -22,9 +22,11 @@ from typing import Any, Final
 import orjson
 
 from osops.exceptions import LogError
-from osops.log.base import Fused, Step, cut
+from osops.log.base import cut
+from osops.log.fusing import Fused, Step
 from osops.log.record import FIELDS
-from osops.log.redact import Redact, Scanner, continues_key, mask, prefilter, redact_bytes
+from osops.log.redact import Redact
+from osops.log.redaction import Scanner, continues_key, mask, prefilter, redact_bytes
 from osops.log.window import Window
 from osops_logging.enrich import Enrich
 from osops_logging.lines import END, RAW, LineParser
@@ -32,7 +34,7 @@ from osops_logging.parse import Parse
 
 # Bytes read, redacted and serialized at a time: a block's transient memory
 # (about four times this) fits in the freed heap glibc is asked to keep
-# (osops.log.parallel._keep_freed_memory), so its pages are reused, not faulted in.
+# (osops.log.worker.keep_freed_memory), so its pages are reused, not faulted in.
 BLOCK: Final = 1 << 18
 SERVICE: Final = FIELDS["service"]
 HOST: Final = FIELDS["host"]

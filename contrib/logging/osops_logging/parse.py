@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from osops.log.base import Filter, Fused, Step
+from osops.log.base import Filter
+from osops.log.fusing import Fused, Step
 from osops.log.record import FIELDS, LogRecord
 from osops.options import Argument
 from osops_logging import lines as machine
@@ -56,6 +57,7 @@ class Parse(Filter):
         ),
     )
     on_error = "keep"  # an unparsable record is still shipped, tagged
+    default_order = 10  # right after redaction: every field parsed is then clean
     #: ``osops plugin show filter parse`` says which build runs.
     build = _build()
 

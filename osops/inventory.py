@@ -1,0 +1,103 @@
+"""The inventory of installed plugins: every one loaded, judged against its contract."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+import stevedore
+
+from osops import conformance
+from osops.kinds import KINDS
+from osops.plugins import EntryPoint, contract_fix, describe_error, likely_fix, scan
+from osops.value import Value
+
+LOG = logging.getLogger(__name__)
+
+
+class PluginInfo(Value):
+    """A plugin as ``plugin list`` shows it: where it came from and whether it works."""
+
+    __slots__ = ("entry", "obj", "error", "fix")
+
+    def __init__(
+        self, entry: EntryPoint, obj: Any = None, error: str | None = None, fix: str | None = None
+    ) -> None:
+        self.entry = entry
+        self.obj = obj
+        self.error = error
+        self.fix = fix
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    @property
+    def status(self) -> str:
+        return "ok" if self.ok else f"broken: {self.error} (fix: {self.fix})"
+
+
+def extension_manager(
+    namespace: str, failures: dict[str, BaseException]
+) -> stevedore.ExtensionManager[Any]:
+    """A stevedore manager that imports a namespace, recording failures instead of raising."""
+
+    def record(_manager: Any, entry_point: Any, exc: BaseException) -> None:
+        LOG.debug("plugin %s in %s failed to load: %s", entry_point.name, namespace, exc)
+        failures[entry_point.name] = exc
+
+    return stevedore.ExtensionManager(namespace, on_load_failure_callback=record)
+
+
+def inspect(
+    kind_names: Iterable[str] | None = None,
+    managers: dict[str, stevedore.ExtensionManager[Any]] | None = None,
+) -> list[PluginInfo]:
+    """Load every installed plugin of the given kinds and judge it against its contract.
+
+    :param managers: per kind, an already built manager (tests inject
+        ``ExtensionManager.make_test_instance`` here)
+    :returns: one record per plugin, broken ones included, sorted by kind and name
+    """
+    names = list(kind_names) if kind_names is not None else list(KINDS)
+    index = {(e.kind, e.name, e.value): e for e in scan(KINDS[k].namespace for k in names)}
+    infos: list[PluginInfo] = []
+    for kind_name in names:
+        namespace = KINDS[kind_name].namespace
+        failures: dict[str, BaseException] = {}
+        if managers is not None and kind_name in managers:
+            manager = managers[kind_name]
+        else:
+            manager = extension_manager(namespace, failures)
+        for ext in manager:
+            value = ext.entry_point.value if ext.entry_point is not None else ""
+            entry = index.get((kind_name, ext.name, value)) or EntryPoint(
+                kind_name, ext.name, value, "unknown", ""
+            )
+            problems = conformance.problems(kind_name, ext.name, ext.plugin)
+            infos.append(
+                PluginInfo(
+                    entry,
+                    obj=ext.plugin,
+                    error="; ".join(problems) or None,
+                    fix=contract_fix(entry) if problems else None,
+                )
+            )
+        for name, exc in failures.items():
+            entry = next(
+                (e for e in index.values() if e.kind == kind_name and e.name == name),
+                EntryPoint(kind_name, name, "", "unknown", ""),
+            )
+            infos.append(PluginInfo(entry, error=describe_error(exc), fix=likely_fix(exc, entry)))
+    duplicates = conformance.duplicate_names(infos)
+    for position, info in enumerate(infos):
+        owners = duplicates.get((info.entry.kind, info.entry.name))
+        if owners and info.ok:
+            others = ", ".join(sorted(owners - {info.entry.distribution}))
+            infos[position] = info.replace(
+                error=f"name also registered by {others}",
+                fix="rename one of them: entry point names must be unique per kind",
+            )
+    infos.sort(key=lambda i: (i.entry.kind, i.entry.name, i.entry.distribution))
+    return infos
