@@ -8,8 +8,9 @@ constraints.txt only, so that what lands is what each distribution requires. Fro
 that venv run a check of each kind (HTTP, a socket protocol, requests, PyMySQL,
 keystoneauth1 and openstacksdk, oslo.config), a sink of each kind (jsonl, logstash
 over AMQP, opensearch, elasticsearch), the parse filter and every exporter, against
-the suite's real servers. pip's cache keeps downloads and the wheels it built from
-sdists; the install takes about 30 s on two cores.
+the suite's real servers; then remove one library by hand and see every plugin that
+needs it named, with the fix, before it runs. pip's cache keeps downloads and the wheels
+it built from sdists; the install takes about 30 s on two cores.
 """
 
 from __future__ import annotations
@@ -293,3 +294,39 @@ def test_release_wheels_install_the_compiled_parser_without_a_compiler(
         "log", "parse", str(NOVA_API), env={"PYTHONPATH": str(target)}, cwd=tmp_path
     )
     assert parsed.returncode == 0 and len(parsed.stdout.splitlines()) == 2188, parsed.stderr
+
+
+def test_a_library_gone_from_the_venv_is_named_before_any_plugin_runs(venv: Venv) -> None:
+    # The venv that lacks one library: requests, removed by hand. osops-monitoring's
+    # plugins say so from its metadata, whether or not they import it at the top.
+    # Last in this module: it puts requests back (from pip's cache) when done.
+    assert venv.pip("uninstall", "--yes", "requests").returncode == 0
+    try:
+        missing = "missing: requests (pip install 'requests>=2.25')"
+        listed = json.loads(venv.osops("plugin", "list", "-f", "json").stdout)
+        status = {(row["Distribution"], row["Name"]): row["Status"] for row in listed}
+        assert status[("osops-monitoring", "rabbitmq")] == missing
+        assert {s for (d, _), s in status.items() if d == "osops-monitoring"} == {missing}
+        assert {s for (d, _), s in status.items() if d == "osops"} == {"ok"}
+        shown = venv.osops("plugin", "show", "check", "rabbitmq", "-f", "value", "-c", "status")
+        assert shown.stdout.strip() == missing
+        verify = venv.osops("plugin", "verify", "-f", "value", "-c", "Name")
+        assert verify.returncode == 1 and "rabbitmq" in verify.stdout.split()
+        run = venv.osops("check", "run", "rabbitmq")
+        assert (run.returncode, run.stdout) == (
+            3,
+            f"RABBITMQ UNKNOWN - check 'rabbitmq' from osops-monitoring: {missing}\n",
+        )
+        export = venv.osops("check", "export", "--format", "json")
+        assert export.returncode == 1
+        exported = {check["name"] for check in json.loads(export.stdout)}
+        assert {"http", "dummy", "upgrade_config"} <= exported and "rabbitmq" not in exported
+        assert (
+            f"check export: check 'rabbitmq' from osops-monitoring not exported: {missing}"
+            in export.stderr.splitlines()
+        )
+        allowed = venv.osops("check", "export", "--format", "json", "--allow-broken")
+        assert allowed.returncode == 0 and allowed.stdout == export.stdout
+    finally:
+        back = venv.pip("install", "-c", str(ROOT / "constraints.txt"), "requests")
+        assert back.returncode == 0, back.stderr
