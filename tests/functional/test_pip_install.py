@@ -294,6 +294,14 @@ def test_release_wheels_install_the_compiled_parser_without_a_compiler(
         "log", "parse", str(NOVA_API), env={"PYTHONPATH": str(target)}, cwd=tmp_path
     )
     assert parsed.returncode == 0 and len(parsed.stdout.splitlines()) == 2188, parsed.stderr
+    # Its sdist, where no compiler works, builds the pure Python parser and says so.
+    pure = venv.pip(
+        "install", "-v", "--no-deps", "--target", str(tmp_path / "pure"),
+        str(dist / "osops_logging-0.1.0.tar.gz"), env={"CC": "/bin/false"},
+    )  # fmt: skip
+    assert pure.returncode == 0, pure.stderr[-2000:]
+    assert "building the log parser as pure Python" in pure.stdout + pure.stderr
+    assert not list((tmp_path / "pure" / "osops_logging").glob("*.so"))
 
 
 def test_a_library_gone_from_the_venv_is_named_before_any_plugin_runs(venv: Venv) -> None:
