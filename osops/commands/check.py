@@ -165,7 +165,8 @@ class ExportCheck(DocumentCommand):
             self.app.stderr.write(f"check export: {line}\n")
         if self.broken and not parsed_args.allow_broken:
             self.app.stderr.write(
-                f"check export: {len(self.broken)} broken checks not exported "
+                f"check export: {len(self.broken)} broken "
+                f"check{'s' if len(self.broken) > 1 else ''} not exported "
                 "(--allow-broken exports the others and exits 0)\n"
             )
             return 1
