@@ -126,12 +126,14 @@ def evaluate(
         running checks in threads enforce it themselves
     :param plugin: the plugin's name, when ``name`` is a suite entry's
     """
+    ranges = {perf.label: (perf.warning, perf.critical) for perf in check.perfdata}
+    for label, (warns, crits) in check.ranges().items():  # None keeps the declared one
+        ranges[label] = (warns or ranges[label][0], crits or ranges[label][1])
+    warning_of = {label: warning.get(label, ranges[label][0]) for label in ranges}
+    critical_of = {label: critical.get(label, ranges[label][1]) for label in ranges}
     contexts = [
         nagiosplugin.ScalarContext(
-            perf.label,
-            warning.get(perf.label, perf.warning),
-            critical.get(perf.label, perf.critical),
-            fmt_metric=perf.fmt,
+            perf.label, warning_of[perf.label], critical_of[perf.label], fmt_metric=perf.fmt
         )
         for perf in check.perfdata
     ]
@@ -161,8 +163,8 @@ def evaluate(
             r.metric.name,
             r.metric.value,
             r.metric.uom or "",
-            warning.get(r.metric.context, resource.declared[r.metric.context].warning),
-            critical.get(r.metric.context, resource.declared[r.metric.context].critical),
+            warning_of[r.metric.context],
+            critical_of[r.metric.context],
             r.metric.min,
             r.metric.max,
         )
