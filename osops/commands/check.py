@@ -160,17 +160,41 @@ class ExportCheck(DocumentCommand):
             metavar="PATH",
             help="osops script to call (default: the one beside this Python)",
         )
+        parser.add_argument(
+            "--allow-broken",
+            action="store_true",
+            help="exit 0 when broken checks are left out (they are still named on stderr)",
+        )
         parser.add_argument("checks", nargs="*", metavar="CHECK", help="only these checks")
         return parser
 
+    #: One line per broken check left out of the export (stderr).
+    broken: list[str]
+
     def take_action(self, parsed_args: Any) -> int:
-        if not parsed_args.zones_dir:
-            return super().take_action(parsed_args)
+        self.broken = []
+        status = (
+            self._zones(parsed_args) if parsed_args.zones_dir else super().take_action(parsed_args)
+        )
+        for line in self.broken:
+            self.app.stderr.write(f"check export: {line}\n")
+        if self.broken and not parsed_args.allow_broken:
+            self.app.stderr.write(
+                f"check export: {len(self.broken)} broken "
+                f"check{'s' if len(self.broken) > 1 else ''} not exported "
+                "(--allow-broken exports the others and exits 0)\n"
+            )
+            return 1
+        return status
+
+    def _zones(self, parsed_args: Any) -> int:
         from osops.check import export, zones
 
         if parsed_args.format != "icinga2" or parsed_args.output:
             raise UsageError("--zones-dir: with --format icinga2 only, and instead of -o")
-        checks = export.installed_checks(parsed_args.checks)
+        exportable = export.installed_checks(parsed_args.checks)
+        self.broken = exportable.broken
+        checks = exportable.checks
         command = parsed_args.osops or export.osops_command()
         commands = export.icinga2(checks, command, services=False)
         zones.write(parsed_args.zones_dir, zones.layout(checks, commands, parsed_args.global_zone))
@@ -179,7 +203,9 @@ class ExportCheck(DocumentCommand):
     def document(self, parsed_args: Any) -> str:
         from osops.check import export
 
-        checks = export.installed_checks(parsed_args.checks)
+        exportable = export.installed_checks(parsed_args.checks)
+        self.broken = exportable.broken
+        checks = exportable.checks
         command = parsed_args.osops or export.osops_command()
         if parsed_args.format == "icinga2":
             text = export.icinga2(checks, command, parsed_args.services)
