@@ -47,6 +47,8 @@ def _plugin(info: PluginInfo) -> list[str]:
     out += [summary.strip(), ""]
     if rest.strip() and info.entry.kind != "command":
         out += [rest.strip(), ""]
+    if getattr(obj, "runs_on", None) == "host":
+        out += ["Runs on the host it watches (an Icinga agent: `command_endpoint`).", ""]
     arguments = getattr(obj, "arguments", ())
     if arguments and info.entry.kind != "command":
         out += ["| option | type | default | description |", "| --- | --- | --- | --- |"]

@@ -75,7 +75,7 @@ KINDS: dict[str, Kind] = {
             "osops.check.conformance:problems",
             "monitoring check",
             "Checks",
-            ("service",),
+            ("service", "runs_on"),
         ),
         Kind(
             "filter",

@@ -6,16 +6,20 @@ always sends ``application/vnd.elasticsearch+json; compatible-with=N`` (which
 osmem, like OpenSearch, refuses with 406) and insists on the
 ``X-Elastic-Product`` header; the proxy maps the media types to plain JSON and
 back and adds the header. Everything else (the bulk semantics, ids, errors)
-is osmem's own.
+is osmem's own. ``acked`` counts, per document id, the bulk items the server
+answered with 2xx: what a client was told was stored there (kept when the
+server behind is killed, as its contents are not).
 """
 
 from __future__ import annotations
 
 import http.client
 import http.server
+import json
 import re
 import threading
 import urllib.parse
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -45,14 +49,24 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if proxy.elasticsearch:
             headers = {k: _COMPAT.sub(r"application/\1", v) for k, v in headers.items()}
         conn = http.client.HTTPConnection(proxy.target.hostname, proxy.target.port, timeout=30)
-        conn.request(self.command, self.path, body=body, headers=headers)
-        response = conn.getresponse()
-        data = response.read()
+        try:
+            conn.request(self.command, self.path, body=body, headers=headers)
+            response = conn.getresponse()
+            data = response.read()
+        except OSError:  # the server behind is gone: so is this connection, as with a dead node
+            self.close_connection = True
+            return
+        finally:
+            conn.close()
+        if self.path.split("?")[0].endswith("_bulk") and response.status == 200:
+            for item in json.loads(data)["items"]:
+                (result,) = item.values()
+                if 200 <= result["status"] < 300:
+                    proxy.acked[result["_id"]] += 1
         kind = response.getheader("Content-Type", "application/json")
         if proxy.elasticsearch and kind.startswith("application/json"):
             kind = "application/vnd.elasticsearch+json; compatible-with=9"
         self._reply(response.status, data, kind)
-        conn.close()
 
     def _reply(self, status: int, data: bytes, kind: str) -> None:
         self.send_response(status)
@@ -79,6 +93,7 @@ def proxy(
     server.elasticsearch = elasticsearch
     server.fail = list(fail or [])
     server.requests = []
+    server.acked = Counter()
     server.url = f"http://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

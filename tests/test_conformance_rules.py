@@ -125,6 +125,7 @@ CHECK_CASES = [
     ({"service": "Nova"}, ["service 'Nova' is not a lower-case name"]),
     ({"service": "-nova"}, ["service '-nova' is not a lower-case name"]),
     ({"service": None}, ["service None is not a lower-case name"]),
+    ({"runs_on": "agent"}, ["runs_on is 'agent', expected 'anywhere' or 'host'"]),
     (
         {"arguments": (Argument("timeout", "Seconds."),)},
         ["argument 'timeout' is reserved by the framework"],

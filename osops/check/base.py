@@ -32,6 +32,10 @@ class Check(abc.ABC):
 
     #: What the check watches, e.g. "nova", "rabbitmq"; "generic" for any service.
     service: ClassVar[str] = "generic"
+    #: Where it must run: "anywhere" that reaches the service over the network (the
+    #: monitoring master or a satellite), or "host", on the host it watches (a local
+    #: socket, daemon or clock: an Icinga agent, ``command_endpoint``).
+    runs_on: ClassVar[str] = "anywhere"
     #: Options beyond the framework's reserved ones.
     arguments: ClassVar[tuple[Argument, ...]] = ()
     #: Every metric the check can emit; anything else is a bug reported UNKNOWN.

@@ -31,4 +31,6 @@ def problems(cls: Any) -> list[str]:
         found.append(f"primary metric {cls.primary!r} is not declared in perfdata")
     if not _SERVICE.match(cls.service or ""):
         found.append(f"service {cls.service!r} is not a lower-case name")
+    if cls.runs_on not in ("anywhere", "host"):
+        found.append(f"runs_on is {cls.runs_on!r}, expected 'anywhere' or 'host'")
     return found

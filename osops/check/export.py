@@ -215,6 +215,7 @@ def as_json(checks: Sequence[tuple[str, type[Check]]], command: str) -> str:
             "name": name,
             "command": [command, "check", "run", name],
             "service": cls.service,
+            "runs_on": cls.runs_on,
             "summary": _summary(cls),
             "arguments": [
                 {

@@ -35,11 +35,18 @@ def _controls(text: str) -> str:
 
 
 def _number(value: float | None) -> str:
+    """A perfdata number: digits, a sign and a point only ([-0-9.], as Nagios reads them),
+    never Python's exponent form (a clock offset of 1.2e-07 s is 0.00000012)."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value)
+    text = str(value)
+    if "e" in text or "E" in text:
+        from decimal import Decimal  # the shortest repr, written out positionally
+
+        text = format(Decimal(text), "f")
+    return text
 
 
 def perfdata_item(perf: PerfValue) -> str:

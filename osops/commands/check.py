@@ -138,6 +138,19 @@ class ExportCheck(DocumentCommand):
         parser.add_argument("--format", choices=FORMATS, default="icinga2", help="default icinga2")
         add_output(parser)
         parser.add_argument(
+            "--zones-dir",
+            metavar="DIR",
+            help="icinga2: write the distributed layout into this zones.d (commands and "
+            "services in the global zone; checks that must run on their host through "
+            "its agent, command_endpoint)",
+        )
+        parser.add_argument(
+            "--global-zone",
+            default="global-templates",
+            metavar="NAME",
+            help="icinga2 --zones-dir: the global zone (default global-templates)",
+        )
+        parser.add_argument(
             "--services",
             action="store_true",
             help="icinga2: add example Service apply rules keyed on host vars",
@@ -160,7 +173,9 @@ class ExportCheck(DocumentCommand):
 
     def take_action(self, parsed_args: Any) -> int:
         self.broken = []
-        status = super().take_action(parsed_args)
+        status = (
+            self._zones(parsed_args) if parsed_args.zones_dir else super().take_action(parsed_args)
+        )
         for line in self.broken:
             self.app.stderr.write(f"check export: {line}\n")
         if self.broken and not parsed_args.allow_broken:
@@ -171,6 +186,19 @@ class ExportCheck(DocumentCommand):
             )
             return 1
         return status
+
+    def _zones(self, parsed_args: Any) -> int:
+        from osops.check import export, zones
+
+        if parsed_args.format != "icinga2" or parsed_args.output:
+            raise UsageError("--zones-dir: with --format icinga2 only, and instead of -o")
+        exportable = export.installed_checks(parsed_args.checks)
+        self.broken = exportable.broken
+        checks = exportable.checks
+        command = parsed_args.osops or export.osops_command()
+        commands = export.icinga2(checks, command, services=False)
+        zones.write(parsed_args.zones_dir, zones.layout(checks, commands, parsed_args.global_zone))
+        return 0
 
     def document(self, parsed_args: Any) -> str:
         from osops.check import export

@@ -131,3 +131,51 @@ def test_no_generated_configuration_holds_a_secret() -> None:
     sample = json.loads(texts["json"])[0]
     password = {a["name"]: a for a in sample["arguments"]}["password"]
     assert password == {**password, "default": None, "secret": True, "env": "OSOPS_PASSWORD"}
+
+
+def test_zones_dir_layout_runs_host_checks_on_their_agent(tmp_path: Path) -> None:
+    proc = run_osops("check", "export", "--zones-dir", str(tmp_path), "chrony", "memcached")
+    assert proc.returncode == 0, proc.stderr
+    written = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file())
+    assert written == [
+        "global-templates/osops-commands.conf",
+        "global-templates/osops-services.conf",
+    ]
+    commands = (tmp_path / "global-templates/osops-commands.conf").read_text()
+    assert commands == run_osops("check", "export", "chrony", "memcached").stdout
+    services = (tmp_path / "global-templates/osops-services.conf").read_text()
+    chrony, memcached = (
+        services.split(f'apply Service "osops-{name}-"')[1].split("\n}\n")[0]
+        for name in ("chrony", "memcached")
+    )
+    assert "command_endpoint = host.name" in chrony
+    assert "command_endpoint = host.vars.osops_endpoint" in chrony
+    assert "command_endpoint" not in memcached  # runs in the host's zone
+    other = run_osops(
+        "check", "export", "--zones-dir", str(tmp_path), "--global-zone", "g", "dummy"
+    )
+    assert other.returncode == 0 and (tmp_path / "g/osops-services.conf").exists()
+
+
+def test_zones_dir_is_icinga2_only_and_not_with_output(tmp_path: Path) -> None:
+    for extra in (("--format", "nagios"), ("-o", str(tmp_path / "x.conf"))):
+        proc = run_osops("check", "export", "--zones-dir", str(tmp_path), *extra)
+        assert (proc.returncode, proc.stderr) == (
+            1,
+            "--zones-dir: with --format icinga2 only, and instead of -o\n",
+        )
+    assert not list(tmp_path.iterdir())
+
+
+def test_runs_on_is_declared_for_the_host_local_checks() -> None:
+    host_local = {name for name, cls in installed_checks().checks if cls.runs_on == "host"}
+    assert host_local == {
+        "chrony",
+        "db_schema",
+        "libvirt_nova",
+        "ovn_cluster",
+        "upgrade_config",
+        "upgrade_status",
+    }
+    data = json.loads(run_osops("check", "export", "--format", "json", "chrony").stdout)
+    assert data[0]["runs_on"] == "host"

@@ -37,6 +37,13 @@ def test_perfdata_quotes_labels_with_quotes() -> None:
     assert perfdata_item(PerfValue("it's", 1)) == "'it''s'=1"
 
 
+def test_perfdata_numbers_never_in_exponent_form() -> None:
+    item = perfdata_item(PerfValue("offset", 1.234e-07, "s", "0.1", "1", 0, 5e-05))
+    assert item == "offset=0.0000001234s;0.1;1;0;0.00005"
+    assert perfdata_item(PerfValue("big", 1.5e17)) == "big=150000000000000000"
+    assert perfdata_item(PerfValue("neg", -2.5e-06)) == "neg=-0.0000025"
+
+
 def test_json_is_machine_readable() -> None:
     data = json.loads(render(RESULT, "json"))
     assert data["state"] == "WARNING" and data["exit_code"] == 1

@@ -14,7 +14,9 @@ from osops.options import Argument
 ARGUMENTS = (
     Argument(
         "hosts",
-        "Cluster URL, e.g. https://search.example.org:9200; repeatable.",
+        "Node URL, e.g. https://search1.example.org:9200; repeatable: batches go round "
+        "robin over the nodes (in random order), a node that fails is left out for a while "
+        "and the batch goes to the next.",
         repeatable=True,
         required=True,
     ),
@@ -38,7 +40,14 @@ _RETRY_ON = (429, 500, 502, 503, 504)
 
 class BulkSink(Sink, abc.ABC):
     """Shared by both search sinks: documents keyed by file, offset and content, so
-    shipping the same lines again overwrites instead of duplicating; override client()."""
+    shipping the same lines again overwrites instead of duplicating; override client().
+
+    Several ``hosts`` are the product client's own node pool: round robin, a node
+    refusing connections or resetting them marked dead (opensearch-py: 60 s,
+    doubling; elasticsearch-py: 1 s doubling up to 30 s) and the request sent to
+    the next; with all of them dead the batch is refused and the shipper retries
+    it (state unchanged) until one answers.
+    """
 
     arguments = ARGUMENTS
 
@@ -117,7 +126,10 @@ class Opensearch(BulkSink):
     def client(self) -> Any:
         import opensearchpy
 
-        return opensearchpy.OpenSearch(timeout=self.options["timeout"], **self._common())
+        # Shuffled as elasticsearch-py does by default: many shippers, not all on the first node.
+        return opensearchpy.OpenSearch(
+            timeout=self.options["timeout"], randomize_hosts=True, **self._common()
+        )
 
     def helpers(self) -> Any:
         from opensearchpy import helpers

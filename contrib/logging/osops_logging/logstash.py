@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime
 import json
 import logging
+import random
 import socket
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from osops.exceptions import SinkError
+from osops.exceptions import SinkError, UsageError
 from osops.log.base import Sink
 from osops.log.record import LogRecord
 from osops.options import Argument
@@ -60,6 +61,11 @@ class Logstash(Sink):
     errors and the batch goes on. An event larger than ``max-datagram`` has its
     longest fields cut to fit and is tagged ``truncated``.
 
+    Several receivers (``host=a,b:5960``): each shipper starts at one chosen at
+    random, so that many shippers spread over them, and stays with it; when it
+    fails (refused, reset, closed), the batch goes to the next one at once, and
+    only when every one has failed is the batch refused (and retried later).
+
     AMQP (for Logstash's rabbitmq input)
     goes through python-logstash's AMQP handler (its connection, channel and
     exchange), one persistent message per event, published ``mandatory`` with
@@ -69,7 +75,12 @@ class Logstash(Sink):
     """
 
     arguments = (
-        Argument("host", "Receiver address.", default="127.0.0.1"),
+        Argument(
+            "host",
+            "Receiver address, or several as ADDRESS[:PORT],... (spread over, failed over; "
+            "TCP and UDP).",
+            default="127.0.0.1",
+        ),
         Argument(
             "port",
             "Receiver port (default 5959, AMQP 5672).",
@@ -122,40 +133,61 @@ class Logstash(Sink):
         super().__init__(options)
         self._conn: socket.socket | None = None
         self._amqp: Any = None  # python-logstash's PikaSocket, in confirm mode
+        self.receivers = receivers(options["host"], self.port)
+        self._current = random.randrange(len(self.receivers))  # noqa: S311 (spreading, not secrecy)
 
     @property
     def port(self) -> int:
         return int(self.options.get("port") or PORTS[self.options["protocol"]])
 
     def write(self, records: Sequence[LogRecord]) -> None:
-        where = f"{self.options['host']}:{self.port}"
         if self.options["protocol"] == "udp":
-            self._send_datagrams(records, where)
+            self._send_datagrams(records)
             return
         if self.options["protocol"] == "amqp":
-            self._publish(records, where)
+            self._publish(records, f"{self.options['host']}:{self.port}")
             return
-        lines = [json.dumps(event(r), ensure_ascii=False).encode() for r in records]
-        try:
-            if self._conn is not None and _closed_by_peer(self._conn):
-                self.close()  # the receiver went away: what we send now would be lost
-            if self._conn is None:
-                self._conn = socket.create_connection(
-                    (self.options["host"], self.port), timeout=self.options["timeout"]
-                )
-            self._conn.sendall(b"\n".join(lines) + b"\n")
-        except OSError as exc:
-            self.close()
-            raise SinkError(f"logstash at {where}: {exc.strerror or exc}") from None
+        data = b"\n".join(json.dumps(event(r), ensure_ascii=False).encode() for r in records)
+        failed = []
+        for _ in self.receivers:  # the one in use, then each other once
+            try:
+                self._send(data + b"\n")
+                return
+            except OSError as exc:
+                self.close()
+                failed.append(f"{self._where()}: {exc.strerror or exc}")
+                self._next()
+        raise SinkError(f"logstash at {'; '.join(failed)}")
 
-    def _send_datagrams(self, records: Sequence[LogRecord], where: str) -> None:
-        """One datagram per event; what the kernel refuses is counted, the rest goes on."""
+    def _send(self, data: bytes) -> None:
+        if self._conn is not None and _closed_by_peer(self._conn):
+            self.close()  # the receiver went away: what we send now would be lost
+        if self._conn is None:
+            self._conn = socket.create_connection(
+                self.receivers[self._current], timeout=self.options["timeout"]
+            )
+            if len(self.receivers) > 1:
+                LOG.info("logstash: sending to %s", self._where())
+        self._conn.sendall(data)
+
+    def _next(self) -> None:
+        self._current = (self._current + 1) % len(self.receivers)
+
+    def _where(self) -> str:
+        address, port = self.receivers[self._current]
+        return f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
+
+    def _send_datagrams(self, records: Sequence[LogRecord]) -> None:
+        """One datagram per event; what the kernel refuses is counted, the rest goes on
+        (to the next receiver from the next batch on)."""
+        where = self._where()
         try:
             family, kind, proto, _, address = socket.getaddrinfo(
-                self.options["host"], self.port, type=socket.SOCK_DGRAM
+                *self.receivers[self._current], type=socket.SOCK_DGRAM
             )[0]
             udp = socket.socket(family, kind, proto)
         except OSError as exc:  # no such host: nothing could be sent, try again later
+            self._next()
             raise SinkError(f"logstash at {where}: {exc.strerror or exc}") from None
         failed: list[str] = []
         with udp:
@@ -164,6 +196,7 @@ class Logstash(Sink):
             try:
                 udp.connect(address)
             except OSError as exc:
+                self._next()
                 raise SinkError(f"logstash at {where}: {exc.strerror or exc}") from None
             for record in records:
                 datagram = fit(event(record), self.options["max_datagram"])
@@ -173,6 +206,7 @@ class Logstash(Sink):
                     failed.append(exc.strerror or str(exc))
         if failed:
             self.send_errors += len(failed)
+            self._next()
             LOG.warning(
                 "logstash at %s (udp): %d of %d events not sent (%s); UDP does not retry",
                 where,
@@ -236,6 +270,29 @@ class Logstash(Sink):
                 self._conn.close()
             finally:
                 self._conn = None
+
+
+def receivers(hosts: str, port: int) -> list[tuple[str, int]]:
+    """``ADDRESS[:PORT],...`` as (address, port) pairs; ``[v6]:PORT`` for IPv6 with a port.
+
+    :raises UsageError: an empty address or a port that is not one
+    """
+    found = []
+    for item in hosts.split(","):
+        text, own = item.strip(), None
+        if text.startswith("["):
+            text, _, rest = text[1:].partition("]")
+            own = rest[1:] if rest.startswith(":") else rest or None
+        elif text.count(":") == 1:
+            text, own = text.split(":")
+        try:
+            number = port if own is None else int(own)
+        except ValueError:
+            number = 0
+        if not text or not 1 <= number <= 65535:
+            raise UsageError(f"sink 'logstash': host {item.strip()!r} is not ADDRESS[:PORT]")
+        found.append((text, number))
+    return found
 
 
 def _amqp_error(exc: BaseException) -> str:

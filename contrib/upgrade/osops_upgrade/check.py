@@ -32,6 +32,7 @@ class UpgradeConfig(Check):
     """
 
     service = "upgrade"
+    runs_on = "host"
     arguments = (
         Argument(
             "service",

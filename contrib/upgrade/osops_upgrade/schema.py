@@ -32,6 +32,7 @@ class DbSchema(Check):
     """
 
     service = "upgrade"
+    runs_on = "host"
     arguments = (
         Argument("service", "Service whose database it is: nova, keystone, ...", required=True),
         Argument("database", "Database name (default: the service's name)."),

@@ -32,6 +32,7 @@ class UpgradeStatus(Check):
     """
 
     service = "upgrade"
+    runs_on = "host"
     arguments = (
         Argument(
             "service", "Service whose status command runs: nova, keystone, ...", required=True

@@ -119,6 +119,60 @@ def test_receiver_outage_loses_nothing(rsyslog, tmp_path: Path) -> None:  # type
     assert numbers == list(range(300))
 
 
+def test_receivers_parse() -> None:
+    from osops.exceptions import UsageError
+    from osops_logging.logstash import receivers
+
+    assert receivers("a, b:5960,[::1]:7,::1", 5959) == [
+        ("a", 5959),
+        ("b", 5960),
+        ("::1", 7),
+        ("::1", 5959),
+    ]
+    for bad in ("a:", "a:x", "a:0", "", "b,", "[::1]:70000", "[::1]x"):
+        with pytest.raises(UsageError, match="is not ADDRESS"):
+            receivers(bad, 5959)
+
+
+def test_two_receivers_one_stopped_while_following(rsyslog, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The shipper stays with the receiver it picked; stopped, the rest goes to the other."""
+    (tmp_path / "other").mkdir()
+    other = type(rsyslog)(tmp_path / "other")
+    other.start()
+    log, state = tmp_path / "a.log", tmp_path / "state.json"
+
+    def write(numbers: range) -> None:
+        with open(log, "a") as fh:
+            for n in numbers:
+                fh.write(f"2024-05-02 09:14:03.000 812 INFO nova.api [-] event {n}\n")
+
+    write(range(100))
+    hosts = f"127.0.0.1:{rsyslog.tcp},127.0.0.1:{other.tcp}"
+    argv = [str(OSOPS), "log", "ship", str(log), "--follow", "--state", str(state)]
+    argv += ["--sink", "logstash", "--option", f"host={hosts}", "--format", "json"]
+    shipper = subprocess.Popen(
+        argv,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_until(lambda: len(rsyslog.received()) + len(other.received()) == 100, 20, "100")
+        used, spare = (rsyslog, other) if rsyslog.received() else (other, rsyslog)
+        assert not spare.received()
+        used.stop()
+        write(range(100, 300))  # written with one receiver down
+        events = wait_for(spare, 200, deadline=30)
+    finally:
+        shipper.send_signal(signal.SIGTERM)
+        _, err = shipper.communicate(timeout=20)
+        other.stop()
+    assert shipper.returncode == 0, err
+    numbers = [int(e["message"].split()[-1]) for e in used.received() + events]
+    assert sorted(numbers) == list(range(300))  # nothing lost, nothing twice
+    assert "retrying" not in err  # failed over within the batch, not refused
+
+
 # AMQP: Logstash's rabbitmq input reads a durable queue bound to the exchange the sink
 # publishes to. The suite's RabbitMQ; its queue and exchange are removed afterwards.
 
