@@ -166,7 +166,9 @@ def load_entry(entry: EntryPoint) -> type[Any]:
         obj: Any = importlib.import_module(entry.module)
         for part in entry.attr.split(".") if entry.attr else ():
             obj = getattr(obj, part)
-    except Exception as exc:  # any import-time failure makes the plugin broken, not osops
+    except BaseException as exc:  # any import-time failure (sys.exit too) breaks the plugin
+        if isinstance(exc, KeyboardInterrupt):
+            raise
         raise _broken(entry, describe_error(exc), likely_fix(exc, entry)) from exc
     return _checked(entry, obj)
 

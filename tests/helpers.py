@@ -74,3 +74,25 @@ def assert_unknown_when_hung(check: str, *args: str) -> None:
         assert elapsed < 2.0, f"{check} took {elapsed:.2f}s with -t 1"
         proc = run_osops("check", "run", *argv)
         assert (proc.returncode, proc.stdout) == (3, out.getvalue())
+
+
+def fake_distribution(
+    site: Path, name: str, modules: dict[str, str], entry_points: str, version: str = "0.1"
+) -> dict[str, str]:
+    """A distribution as pip would leave it (modules and a dist-info), without pip: fast.
+
+    :param modules: file path under ``site`` to its source
+    :param entry_points: the ``entry_points.txt`` text
+    :returns: the environment that puts ``site`` on the path
+    """
+    for path, source in modules.items():
+        (site / path).parent.mkdir(parents=True, exist_ok=True)
+        (site / path).write_text(source)
+    info = site / f"{name.replace('-', '_')}-{version}.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
+    (info / "entry_points.txt").write_text(entry_points)
+    (info / "RECORD").write_text(
+        "".join(f"{path},,\n" for path in modules) + f"{info.name}/METADATA,,\n"
+    )
+    return {"PYTHONPATH": str(site)}

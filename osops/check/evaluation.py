@@ -7,7 +7,7 @@ import time
 import nagiosplugin
 
 from osops.check.result import CheckResult, PerfValue
-from osops.check.values import Detail, State
+from osops.check.values import Detail, State, valid_range
 from osops.exceptions import CheckError
 
 TYPE_CHECKING = False
@@ -69,7 +69,11 @@ class _Resource(nagiosplugin.Resource):  # type: ignore[misc]
                 continue
             perf = self.declared.get(item.context)
             if perf is None:
-                raise CheckError(f"check emitted undeclared metric {item.name!r}")
+                declared = ", ".join(self.declared) or "none"
+                raise CheckError(
+                    f"check {self.check_name!r} emitted undeclared metric {item.name!r} "
+                    f"(declared perfdata: {declared})"
+                )
             metrics.append(
                 item.replace(
                     uom=item.uom or perf.uom or None,
@@ -126,6 +130,15 @@ def evaluate(
         running checks in threads enforce it themselves
     :param plugin: the plugin's name, when ``name`` is a suite entry's
     """
+    for perf in check.perfdata:
+        for which, given in (("warning", warning), ("critical", critical)):
+            default = getattr(perf, which)
+            if perf.label not in given and default is not None and not valid_range(default):
+                raise CheckError(
+                    f"check {plugin or name!r} declares default {which} {default!r} for "
+                    f"{perf.label!r}, which is no Nagios range (e.g. '0.5', '10:', '~:2'; "
+                    f"the unit belongs in uom={perf.uom or 'UNIT'!r})"
+                )
     contexts = [
         nagiosplugin.ScalarContext(
             perf.label,

@@ -35,11 +35,22 @@ def _controls(text: str) -> str:
 
 
 def _number(value: float | None) -> str:
+    """A number as Nagios perfdata reads it: positional, never ``8e-06``.
+
+    Nagios, Icinga and PNP read perfdata values with strtod-like parsers that
+    many graphers and older add-ons get wrong on exponents; the digits are
+    the shortest that give the value back.
+    """
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value)
+    text = str(value)
+    if "e" in text or "E" in text:
+        import decimal  # only an exponent pays for it
+
+        text = format(decimal.Decimal(text), "f")
+    return text
 
 
 def perfdata_item(perf: PerfValue) -> str:

@@ -5,15 +5,17 @@ from __future__ import annotations
 import contextlib
 import gzip
 import itertools
+import logging
 import os
 import stat
 import sys
+import weakref
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from typing import IO, Any
 
-from osops import plugins
-from osops.exceptions import LogError, PluginNotFound, UsageError
+from osops import guard, plugins
+from osops.exceptions import LogError, OsopsError, PluginNotFound, SinkError, UsageError
 from osops.log.base import MAX_LINE, Sink, cut
 from osops.log.fusing import Fused, Step
 from osops.log.record import LogRecord
@@ -30,6 +32,7 @@ STDIN = "-"
 #: Errors of a compressed file that is cut short or is no gzip file at all.
 GZIP_ERRORS = (EOFError, zlib.error, gzip.BadGzipFile)
 _SKIP = 1 << 16
+LOG = logging.getLogger(__name__)
 
 
 def lines(stream: IO[bytes], limit: int = MAX_LINE) -> Iterator[tuple[bytes, int]]:
@@ -150,17 +153,69 @@ class Chain:
         self.steps = steps
         #: The longest line kept whole; longer ones are :func:`cut`.
         self.max_line = max_line
+        #: Steps already reported for dropping every record: once is enough.
+        self.warned: set[str] = set()
 
     @property
     def names(self) -> list[str]:
         return [name for name, _, _ in self.steps]
 
     def run(self, records: Iterable[LogRecord]) -> Iterator[LogRecord]:
-        """Apply every step in order, lazily; loops explicitly so errors surface."""
-        stream: Iterable[LogRecord] = records
-        for _, cls, options in self.steps:
-            stream = cls(options).run(stream)
-        return iter(stream)
+        """Apply every step in order, lazily; loops explicitly so errors surface.
+
+        Each step runs guarded (:meth:`_guarded`): what it prints is kept off
+        standard output under its name, an exception escaping it names it,
+        and a step that drops every record it is given is reported once.
+        """
+        given = [0]
+        stream = _counting(records, given)
+        for name, cls, options in self.steps:
+            out = [0]
+            stream = self._guarded(name, cls(options).run(stream), given, out)
+            given = out
+        return stream
+
+    def _guarded(
+        self, name: str, records: Iterator[LogRecord], given: list[int], out: list[int]
+    ) -> Iterator[LogRecord]:
+        """One filter's records, pulled while it is marked running (:mod:`osops.guard`).
+
+        Its own errors are handled by ``on_error`` in :meth:`Filter.run`; what
+        still escapes (an error in ``flush``, ``sys.exit``) is a :class:`LogError`
+        naming the filter. osops's own errors (a file that cannot be read) pass.
+
+        :param given: the count of records the step was given, kept by the step before
+        :param out: the count of records it gave, kept here
+        """
+        owner = f"filter {name!r}"
+        active = guard.active()
+        running = active.stack() if active is not None else None
+        while True:
+            if running is not None:
+                running.append(owner)
+            try:
+                record = next(records)
+            except StopIteration:
+                break
+            except OsopsError:
+                raise
+            except BaseException as exc:
+                if not guard.plugin_fault(exc):
+                    raise
+                raise LogError(f"{owner} failed: {plugins.describe_error(exc)}") from exc
+            finally:
+                if running is not None:
+                    running.pop()
+            out[0] += 1
+            yield record
+        if given[0] and not out[0] and name not in self.warned:
+            self.warned.add(name)
+            LOG.warning(
+                "filter %r dropped all %d records it was given; if that is not its job, "
+                "its process() must return the record",
+                name,
+                given[0],
+            )
 
     def records(self, path: str) -> Iterator[LogRecord]:
         """Every record of one file, through the whole chain."""
@@ -176,9 +231,46 @@ class Chain:
         return None
 
 
+def _counting(records: Iterable[LogRecord], count: list[int]) -> Iterator[LogRecord]:
+    for record in records:
+        count[0] += 1
+        yield record
+
+
+#: The name each sink was loaded by (:func:`build_sink`), for messages.
+_SINK_NAMES: weakref.WeakKeyDictionary[Sink, str] = weakref.WeakKeyDictionary()
+
+
+def sink_name(sink: Sink) -> str:
+    """The entry point name a sink was loaded by; its class name if it was not loaded."""
+    return _SINK_NAMES.get(sink) or type(sink).__name__
+
+
+def deliver(sink: Sink, batch: Sequence[LogRecord]) -> None:
+    """One batch into a sink, guarded: a sink's own bug is a :class:`LogError` naming it.
+
+    :raises SinkError: the sink did not accept the batch (send it again), naming it
+    :raises LogError: the sink failed otherwise (a bug: not retried)
+    """
+    owner = f"sink {sink_name(sink)!r}"
+    with guard.running(owner):
+        try:
+            sink.write(batch)
+        except SinkError as exc:
+            raise SinkError(f"{owner}: {exc}") from exc
+        except BaseException as exc:
+            if not guard.plugin_fault(exc):
+                raise
+            raise LogError(
+                f"{owner} failed: {plugins.describe_error(exc)} (a sink raises SinkError "
+                "when a batch is not accepted)"
+            ) from exc
+
+
 def _load(kind_name: str, name: str) -> Any:
     try:
-        return plugins.load(kind_name, name)
+        with guard.running(f"{kind_name} {name!r}"):
+            return plugins.load(kind_name, name)
     except PluginNotFound as exc:
         hint = " (pip install osops-logging)" if name in ("parse", "enrich") else ""
         raise UsageError(f"{exc}{hint}") from None
@@ -218,6 +310,7 @@ def build_sink(name: str, option_pairs: Sequence[str] = ()) -> Sink:
     """
     cls = _load("sink", name)
     sink: Sink = cls(parse_options(cls.arguments, list(option_pairs), f"sink {name!r}"))
+    _SINK_NAMES[sink] = name
     return sink
 
 

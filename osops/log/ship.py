@@ -14,7 +14,7 @@ from typing import Any
 from osops.exceptions import LogError, SinkError
 from osops.files import check_writable, write_atomically
 from osops.log.base import MAX_LINE, Sink, cut
-from osops.log.pipeline import GZIP_ERRORS, STDIN, Chain, batches, is_stream, open_log
+from osops.log.pipeline import GZIP_ERRORS, STDIN, Chain, batches, deliver, is_stream, open_log
 from osops.log.record import LogRecord
 
 LOG = logging.getLogger(__name__)
@@ -322,7 +322,7 @@ def _deliver(
     delay, waited = 0.5, 0.0
     while True:
         try:
-            sink.write(batch)
+            deliver(sink, batch)
             return
         except SinkError as exc:
             if (not follow and waited >= retry_limit) or stop.is_set():
