@@ -181,11 +181,14 @@ def assert_perfdata_declared(run: CheckRun, check: type[Any], absent: Sequence[s
     declared = {perf.label: perf for perf in check.perfdata}
     emitted = {item.base_label for item in run.perfdata.values()}
     undeclared = sorted(emitted - set(declared))
-    assert not undeclared, (
-        f"emitted but not declared: {', '.join(undeclared)} (declared: {', '.join(declared)})"
-    )
+    if undeclared:
+        raise AssertionError(
+            f"emitted but not declared: {', '.join(undeclared)} (declared: {', '.join(declared)})"
+        )
     missing = sorted(set(declared) - set(absent) - emitted)
-    assert not missing, f"declared but not emitted: {', '.join(missing)}"
+    if missing:
+        raise AssertionError(f"declared but not emitted: {', '.join(missing)}")
     for item in run.perfdata.values():
         uom = declared[item.base_label].uom
-        assert item.uom == uom, f"{item.label} printed in {item.uom!r}, declared {uom!r}"
+        if item.uom != uom:
+            raise AssertionError(f"{item.label} printed in {item.uom!r}, declared {uom!r}")
