@@ -194,9 +194,9 @@ def test_fault_servers() -> None:
         while body.count(b"x") < 3:
             body += c.recv(100)
         assert 0.15 < time.monotonic() - started < 1.0
-    with pytest.raises(ValueError, match=r"^fault_server: 'loud' is not silent, hang or trickle$"):
-        with fault_server("loud"):
-            pass
+    refused = r"^fault_server: 'loud' is not silent, hang or trickle$"
+    with pytest.raises(ValueError, match=refused), fault_server("loud"):
+        pass
 
 
 def test_the_pytest_plugin_is_loaded_from_its_entry_point(tmp_path: Path) -> None:
