@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable
 from typing import Any
 
 import stevedore
 
-from osops import conformance
-from osops.kinds import KINDS
+from osops import conformance, plugins
+from osops.kinds import BY_NAMESPACE, KINDS
 from osops.plugins import EntryPoint, contract_fix, describe_error, likely_fix, scan
 from osops.value import Value
 
@@ -101,3 +102,61 @@ def inspect(
             )
     infos.sort(key=lambda i: (i.entry.kind, i.entry.name, i.entry.distribution))
     return infos
+
+
+class Stray(Value):
+    """Entry points in a group osops never reads: most likely a typo of a namespace."""
+
+    __slots__ = ("distribution", "group", "names", "closest")
+
+    def __init__(
+        self, distribution: str, group: str, names: list[str], closest: str | None
+    ) -> None:
+        self.distribution = distribution
+        self.group = group
+        self.names = names
+        self.closest = closest
+
+    @property
+    def warning(self) -> str:
+        guess = f" (did you mean {self.closest!r}?)" if self.closest else ""
+        return (
+            f"entry points in unknown group {self.group!r}{guess}: osops never loads "
+            f"{', '.join(self.names)}"
+        )
+
+
+def strays() -> list[Stray]:
+    """Entry-point groups named like osops namespaces that are none (``osops.checks``)."""
+    import difflib
+
+    found = []
+    for dist, _version, text in plugins.entry_point_files(b"osop"):
+        for group, names in _groups(text).items():
+            if group in BY_NAMESPACE:
+                continue
+            close = difflib.get_close_matches(group, list(BY_NAMESPACE), n=1, cutoff=0.75)
+            if group.startswith("osops.") or close:
+                found.append(Stray(dist, group, names, close[0] if close else None))
+    return found
+
+
+def _groups(text: str) -> dict[str, list[str]]:
+    """The entry point names of an ``entry_points.txt``, by group."""
+    groups: dict[str, list[str]] = {}
+    group = None
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith(("#", ";")):
+            continue
+        if line.startswith("["):
+            group = line.strip("[]").strip()
+            groups.setdefault(group, [])
+        elif group is not None and "=" in line:
+            groups[group].append(line.partition("=")[0].strip())
+    return groups
+
+
+def distribution_key(name: str) -> str:
+    """A distribution name as compared: lower case, runs of -_. as one dash."""
+    return re.sub(r"[-_.]+", "-", name).lower()
