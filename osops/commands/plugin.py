@@ -166,6 +166,36 @@ class VerifyPlugin(Lister):
         return 1 if self.failed else status
 
 
+class NewPlugin(Command):
+    """Write a package with a new plugin of any kind: code, tests, packaging, ready to install."""
+
+    def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
+        parser: argparse.ArgumentParser = super().get_parser(prog_name)
+        parser.add_argument("kind", choices=sorted(KINDS), help="plugin kind")
+        parser.add_argument("name", help="entry point name, short snake_case (ntp_offset)")
+        parser.add_argument(
+            "--dist", metavar="DIST", help="distribution name (default: osops-NAME)"
+        )
+        parser.add_argument(
+            "-o",
+            "--output",
+            metavar="DIR",
+            help="the package's directory (default: ./DIST); an existing package gets the plugin",
+        )
+        return parser
+
+    def take_action(self, parsed_args: Any) -> int:
+        from pathlib import Path
+
+        from osops import scaffold
+
+        directory = Path(parsed_args.output) if parsed_args.output else None
+        written = scaffold.create(parsed_args.kind, parsed_args.name, parsed_args.dist, directory)
+        for path in written:
+            self.app.stdout.write(f"{path}\n")
+        return 0
+
+
 class DocPlugin(Command):
     """Write the Markdown reference of every installed plugin, generated from its metadata."""
 
