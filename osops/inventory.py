@@ -10,8 +10,9 @@ from typing import Any
 import stevedore
 
 from osops import conformance, plugins
+from osops.fixes import likely_fix
 from osops.kinds import BY_NAMESPACE, KINDS
-from osops.plugins import EntryPoint, contract_fix, describe_error, likely_fix, scan
+from osops.plugins import EntryPoint, contract_fix, describe_error, scan
 from osops.value import Value
 
 LOG = logging.getLogger(__name__)

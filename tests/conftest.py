@@ -5,8 +5,18 @@ from __future__ import annotations
 import pytest
 from helpers import FIXTURES, install_target
 
-# Real servers (memcached, HAProxy, MariaDB Galera, RabbitMQ, Keystone) as session fixtures.
-pytest_plugins = ["server_fixtures"]
+# Real servers on 127.0.0.1 as fixtures, one module per server under tests/support/.
+pytest_plugins = [
+    "support.cloud.fixture",
+    "support.haproxy",
+    "support.keystone",
+    "support.mariadb",
+    "support.memcached",
+    "support.monitoring",
+    "support.prometheus",
+    "support.rabbitmq",
+    "support.rsyslog",
+]
 
 
 @pytest.fixture(scope="session")

@@ -180,6 +180,17 @@ def test_every_unit_nagios_knows_is_accepted() -> None:
     [
         ("filter", {"on_error": "ignore"}, ["on_error is 'ignore', expected 'drop' or 'keep'"]),
         ("filter", {"on_error": "drop"}, []),
+        ("filter", {"default_order": 5}, []),
+        (
+            "filter",
+            {"default_order": -1},
+            ["default_order is -1, expected None or an int of 0 or more"],
+        ),
+        (
+            "filter",
+            {"default_order": "1"},
+            ["default_order is '1', expected None or an int of 0 or more"],
+        ),
         (
             "filter",
             {"arguments": (Argument("level", " "),)},

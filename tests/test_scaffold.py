@@ -23,7 +23,13 @@ PLUGINS = {
 
 
 def test_every_kind_has_a_template() -> None:
-    assert sorted(scaffold.TEMPLATES) == sorted(KINDS) == sorted(PLUGINS)
+    kinds = sorted(
+        path.name.removesuffix(".py.tmpl") for path in scaffold.TEMPLATES.glob("*.py.tmpl")
+    )
+    assert (
+        [k for k in kinds if not k.startswith(("test_", "__"))] == sorted(KINDS) == sorted(PLUGINS)
+    )
+    assert [k for k in kinds if k.startswith("test_")] == [f"test_{k}" for k in sorted(KINDS)]
 
 
 @pytest.fixture(scope="module")

@@ -97,3 +97,10 @@ def test_no_import_cycles_in_osops() -> None:
 def test_the_cycle_finder_finds_one() -> None:
     graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
     assert _cycles(graph) == [["a", "b", "c"]]
+
+
+def test_no_module_in_osops_over_300_lines() -> None:
+    sizes = {
+        module: len(path.read_text().splitlines()) for module, path in _modules("osops").items()
+    }
+    assert {module: size for module, size in sizes.items() if size > 300} == {}

@@ -79,10 +79,24 @@ class Check(abc.ABC):
     def probe(self) -> Iterable[nagiosplugin.Metric | Detail]:
         """Measure the service.
 
-        Yield one :func:`metric` per measurement (its label declared in
-        ``perfdata``) and :class:`Detail` objects for facts that are not
-        numbers. Do not format, compare against thresholds or exit.
+        Acquisition only; the framework evaluates and presents:
+
+        * a number: yield :func:`metric` (its label declared in ``perfdata``);
+          whether it is WARNING or CRITICAL is for the thresholds (``-w``/``-c``,
+          the declared defaults), never compared here;
+        * a fact that is not a number: yield :class:`Detail`, with a state only
+          when the fact decides one by itself ("cluster not Primary", "HTTP 500,
+          expected 200"), OK for a fact worth the status line;
+        * the service is down (refuses, fails TLS, answers 5xx, a synthetic
+          operation fails): raise :class:`osops.exceptions.ServiceDown` naming
+          it; that is the one idiom for "down": CRITICAL, the message as status
+          line (never a CRITICAL Detail for it);
+        * the state cannot be known (timeout, bad credentials, a malformed
+          answer): raise :class:`osops.exceptions.CheckError`, UNKNOWN.
+
+        Do not format, print or exit.
 
         :returns: an iterable of metrics and details
-        :raises osops.exceptions.CheckError: the state cannot be determined
+        :raises osops.exceptions.ServiceDown: the service is down (CRITICAL)
+        :raises osops.exceptions.CheckError: the state cannot be determined (UNKNOWN)
         """

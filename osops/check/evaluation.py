@@ -8,7 +8,7 @@ import nagiosplugin
 
 from osops.check.result import CheckResult, PerfValue
 from osops.check.values import Detail, State, valid_range
-from osops.exceptions import CheckError
+from osops.exceptions import CheckError, ServiceDown
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs a check ~7 ms at start-up; annotations need none of it
@@ -153,10 +153,21 @@ def evaluate(
         resource, _DetailContext(_DETAIL), *contexts, _Summary(check.primary_label(), resource)
     )
     started = time.monotonic()
-    if alarm:
-        _with_timeout(check.timeout, np_check)
-    else:
-        np_check()
+    try:
+        if alarm:
+            _with_timeout(check.timeout, np_check)
+        else:
+            np_check()
+    except ServiceDown as exc:
+        # The one "service down" idiom (see Check.probe): CRITICAL, its message
+        # the status line, whatever was measured before it.
+        return CheckResult(
+            name=name,
+            state=State.CRITICAL,
+            summary=str(exc),
+            duration=time.monotonic() - started,
+            check=plugin or name,
+        )
     duration = time.monotonic() - started
     perfdata = tuple(
         PerfValue(

@@ -7,7 +7,7 @@ import re
 import time
 
 from osops.check.base import Argument, Check, Detail, Perf, State, metric
-from osops.exceptions import CheckError, UsageError
+from osops.exceptions import CheckError, ServiceDown, UsageError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -139,22 +139,19 @@ class Http(Check):
             try:
                 answer = self._exchange(parts, method, headers, deadline, context)
             except ConnectionRefusedError:
-                yield Detail(f"{where} refused the connection", State.CRITICAL)
-                return
+                raise ServiceDown(f"{where} refused the connection") from None
             except ssl.SSLError as exc:
                 if time.monotonic() >= deadline:
                     raise CheckError(f"{where} did not answer within {self.timeout:g}s") from None
-                yield Detail(f"TLS to {where} failed: {exc.reason or exc}", State.CRITICAL)
-                return
+                raise ServiceDown(f"TLS to {where} failed: {exc.reason or exc}") from None
             except TimeoutError:
                 raise CheckError(f"{where} did not answer within {self.timeout:g}s") from None
             except (OSError, http.client.HTTPException) as exc:
                 if time.monotonic() >= deadline:
                     raise CheckError(f"{where} did not answer within {self.timeout:g}s") from None
-                yield Detail(
-                    f"{where}: {type(exc).__name__}: {_printable(str(exc))}", State.CRITICAL
-                )
-                return
+                raise ServiceDown(
+                    f"{where}: {type(exc).__name__}: {_printable(str(exc))}"
+                ) from None
             if (
                 answer.status not in _REDIRECTS
                 or answer.location is None

@@ -1,4 +1,4 @@
-"""Commands on checks: run one."""
+"""Commands on checks: run one, run a suite of them, export their monitoring configuration."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import argparse
 from typing import Any
 
 from cliff.command import Command
-from cliff.lister import Lister
 
+from osops.commands.common import DocumentCommand, StatusLister, add_output
 from osops.exceptions import UsageError
 
 
@@ -36,10 +36,8 @@ class RunCheck(Command):
         return runner.main([parsed_args.check, *parsed_args.options])
 
 
-class SuiteCheck(Lister):
+class SuiteCheck(StatusLister):
     """Run a suite of checks from a YAML file concurrently; exit with the worst state."""
-
-    worst = 0
 
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
         parser: argparse.ArgumentParser = super().get_parser(prog_name)
@@ -70,7 +68,7 @@ class SuiteCheck(Lister):
         before = _saved_states(parsed_args.compare) if parsed_args.compare else None
         loaded = suite.load(parsed_args.suite)
         results = suite.run(loaded)
-        self.worst = int(suite.worst(results))
+        self.status = int(suite.worst(results))
         if parsed_args.junit:
             write_atomically(
                 parsed_args.junit,
@@ -105,10 +103,6 @@ class SuiteCheck(Lister):
             )
         return columns, rows
 
-    def run(self, parsed_args: Any) -> int:
-        status = int(super().run(parsed_args))
-        return status or self.worst
-
 
 def _textfile(directory: str, suite_path: str) -> str:
     """``DIR/osops_<suite>.prom``: one file per suite, so suites never overwrite each other."""
@@ -134,7 +128,7 @@ def _saved_states(path: str) -> dict[str, str]:
         raise UsageError(f"--compare {path}: not results written by --save") from None
 
 
-class ExportCheck(Command):
+class ExportCheck(DocumentCommand):
     """Export monitoring configuration for installed checks: Icinga 2, Nagios 4 or JSON."""
 
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
@@ -142,7 +136,7 @@ class ExportCheck(Command):
 
         parser: argparse.ArgumentParser = super().get_parser(prog_name)
         parser.add_argument("--format", choices=FORMATS, default="icinga2", help="default icinga2")
-        parser.add_argument("-o", "--output", metavar="FILE", help="write here (atomically)")
+        add_output(parser)
         parser.add_argument(
             "--services",
             action="store_true",
@@ -156,9 +150,8 @@ class ExportCheck(Command):
         parser.add_argument("checks", nargs="*", metavar="CHECK", help="only these checks")
         return parser
 
-    def take_action(self, parsed_args: Any) -> int:
+    def document(self, parsed_args: Any) -> str:
         from osops.check import export
-        from osops.files import write_atomically
 
         checks = export.installed_checks(parsed_args.checks)
         command = parsed_args.osops or export.osops_command()
@@ -168,8 +161,4 @@ class ExportCheck(Command):
             text = export.nagios(checks, command)
         else:
             text = export.as_json(checks, command)
-        if parsed_args.output:
-            write_atomically(parsed_args.output, text, what=f"-o {parsed_args.output}")
-        else:
-            self.app.stdout.write(text)
-        return 0
+        return text

@@ -1,12 +1,13 @@
-"""Commands on dashboards: list and validate the tool-neutral definitions."""
+"""Commands on dashboards: list and validate the tool-neutral definitions, export one."""
 
 from __future__ import annotations
 
 import argparse
 from typing import Any
 
-from cliff.command import Command
 from cliff.lister import Lister
+
+from osops.commands.common import DocumentCommand, Plugins, StatusLister, add_output
 
 
 def _add_dir(parser: argparse.ArgumentParser) -> None:
@@ -42,10 +43,8 @@ class ListDashboard(Lister):
         return ("Name", "Title", "Panels", "File", "Status"), rows
 
 
-class ValidateDashboard(Lister):
+class ValidateDashboard(StatusLister):
     """Validate dashboard definitions against the schema; non-zero naming each problem."""
-
-    failed = False
 
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
         parser: argparse.ArgumentParser = super().get_parser(prog_name)
@@ -58,7 +57,7 @@ class ValidateDashboard(Lister):
 
         paths = parsed_args.files or definitions.files(parsed_args.dir)
         found = [problem for path in paths for problem in definitions.problems(path)]
-        self.failed = bool(found)
+        self.status = int(bool(found))
         self.app.stderr.write(
             f"{len(paths)} definitions, {len(found)} problems\n"
             if found
@@ -66,12 +65,8 @@ class ValidateDashboard(Lister):
         )
         return ("Problem",), [(problem,) for problem in found]
 
-    def run(self, parsed_args: Any) -> int:
-        status = int(super().run(parsed_args))
-        return 1 if self.failed else status
 
-
-class ExportDashboard(Command):
+class ExportDashboard(Plugins, DocumentCommand):
     """Export one dashboard definition to a tool's format: grafana, kibana or html."""
 
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
@@ -92,27 +87,22 @@ class ExportDashboard(Command):
             metavar="KEY=VALUE",
             help="exporter option, repeatable",
         )
-        parser.add_argument("-o", "--output", metavar="FILE", help="write here (atomically)")
+        add_output(parser)
         return parser
 
-    def take_action(self, parsed_args: Any) -> int:
+    def document(self, parsed_args: Any) -> str:
         import os
 
         from osops import plugins
         from osops.dashboard import definitions
         from osops.exceptions import DashboardError
-        from osops.files import write_atomically
         from osops.options import parse_options
 
         path = os.path.join(parsed_args.dir or definitions.directory(), f"{parsed_args.name}.yaml")
         if not os.path.exists(path):
             known = ", ".join(os.path.basename(p)[:-5] for p in definitions.files(parsed_args.dir))
             raise DashboardError(f"no dashboard named {parsed_args.name!r} (known: {known})")
-        cls = plugins.load("exporter", parsed_args.to)
+        cls = plugins.load("exporter", parsed_args.to, self.manager("exporter"))
         options = parse_options(cls.arguments, parsed_args.options, f"exporter {parsed_args.to!r}")
-        text = cls(options).export(definitions.load(path))
-        if parsed_args.output:
-            write_atomically(parsed_args.output, text, what=f"-o {parsed_args.output}")
-        else:
-            self.app.stdout.write(text)
-        return 0
+        text: str = cls(options).export(definitions.load(path))
+        return text

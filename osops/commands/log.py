@@ -1,4 +1,4 @@
-"""Commands on logs: parse, stats and trace, over the configured filter chain."""
+"""Commands on logs: parse, stats, trace and ship, over the configured filter chain."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import IO, Any
 from cliff.command import Command
 from cliff.lister import Lister
 
+from osops.commands.common import Plugins, byte_count, job_count, seconds
 from osops.exceptions import LogError
 from osops.log import pipeline, text
 from osops.log.base import MAX_LINE
@@ -27,8 +28,8 @@ def _add_chain_options(parser: argparse.ArgumentParser) -> None:
         dest="filters",
         action="append",
         metavar="NAME",
-        help=f"filter step, repeatable, in order (default: {', '.join(pipeline.DEFAULT_FILTERS)};"
-        " redact is appended when missing)",
+        help="filter step, repeatable, in order (default: "
+        f"{', '.join(pipeline.default_filters())}; redact is appended when missing)",
     )
     parser.add_argument(
         "--filter-option",
@@ -40,7 +41,7 @@ def _add_chain_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--max-line-size",
-        type=_bytes,
+        type=byte_count,
         default=MAX_LINE,
         metavar="BYTES",
         help=f"longest line kept whole (default {MAX_LINE}); a longer one keeps "
@@ -48,49 +49,24 @@ def _add_chain_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _chain(parsed_args: Any) -> pipeline.Chain:
+def _chain(command: Plugins, parsed_args: Any) -> pipeline.Chain:
     return pipeline.build_chain(
-        parsed_args.filters, parsed_args.filter_options, parsed_args.max_line_size
+        parsed_args.filters,
+        parsed_args.filter_options,
+        parsed_args.max_line_size,
+        command.manager("filter"),
     )
 
 
-def _records(parsed_args: Any, paths: Sequence[str] | None = None) -> Iterator[LogRecord]:
-    chain = _chain(parsed_args)
+def _records(
+    command: Plugins, parsed_args: Any, paths: Sequence[str] | None = None
+) -> Iterator[LogRecord]:
+    chain = _chain(command, parsed_args)
     for path in parsed_args.files if paths is None else paths:
         yield from chain.records(path)
 
 
-def _seconds(text: str) -> float:
-    try:
-        seconds = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not 0 <= seconds <= 86400:  # nan and inf are neither
-        raise argparse.ArgumentTypeError(f"{text}: must be from 0 to 86400 seconds")
-    return seconds
-
-
-def _bytes(text: str) -> int:
-    try:
-        size = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of bytes") from None
-    if not 1 <= size <= 1 << 30:
-        raise argparse.ArgumentTypeError(f"{size}: must be from 1 to {1 << 30} bytes")
-    return size
-
-
-def _jobs(text: str) -> int:
-    try:
-        jobs = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if jobs < 1:
-        raise argparse.ArgumentTypeError(f"{jobs}: must be 1 or more")
-    return jobs
-
-
-class ParseLog(Command):
+class ParseLog(Plugins, Command):
     """Parse log files into structured records: JSON lines (ECS fields) or text."""
 
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
@@ -108,7 +84,7 @@ class ParseLog(Command):
         parser.add_argument(
             "-j",
             "--jobs",
-            type=_jobs,
+            type=job_count,
             metavar="N",
             help="worker processes for big files (default: the CPUs available, at most 8)",
         )
@@ -118,7 +94,7 @@ class ParseLog(Command):
         from osops.log import parallel
 
         jobs = parsed_args.jobs or parallel.default_jobs()
-        chain = _chain(parsed_args)
+        chain = _chain(self, parsed_args)
         out: IO[bytes]
         stdout = self.app.stdout
         try:
@@ -141,7 +117,7 @@ class ParseLog(Command):
         return 0
 
 
-class StatsLog(Command):
+class StatsLog(Plugins, Command):
     """Summarise logs: records by service and level, top errors, slow API calls, deprecations."""
 
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
@@ -152,81 +128,21 @@ class StatsLog(Command):
         return parser
 
     def take_action(self, parsed_args: Any) -> int:
-        from osops.log.stats import Stats
+        from osops.log.stats import Stats, render
 
         stats = Stats(top=parsed_args.top)
-        stats.add(_records(parsed_args))
+        stats.add(_records(self, parsed_args))
         data = stats.as_dict()
         if parsed_args.format == "json":
             import json
 
             self.app.stdout.write(json.dumps(data, indent=2) + "\n")
         else:
-            self.app.stdout.write(render_stats(data))
+            self.app.stdout.write(render(data))
         return 0
 
 
-def render_stats(data: dict[str, Any]) -> str:
-    """The stats report as plain text tables."""
-    lines = [f"{data['records']} records ({data['unparsed']} unparsed)", ""]
-    levels = sorted({lvl for counts in data["by_service"].values() for lvl in counts})
-    width = max([len(s) for s in data["by_service"]] + [7])
-    lines.append("service".ljust(width) + "".join(f"{lvl:>10}" for lvl in levels))
-    for service, counts in data["by_service"].items():
-        lines.append(service.ljust(width) + "".join(f"{counts.get(lvl, 0):>10}" for lvl in levels))
-    lines += ["", "top errors:"]
-    for item in data["top_errors"]:
-        label = item["error_type"] or f"(logged by {item['logger']})"
-        lines.append(f"  {item['count']:>5}  {label}  [{item['service']}] {item['example']}")
-    if not data["top_errors"]:
-        lines.append("  none")
-    lines += [
-        "",
-        f"slowest API calls ({data['api_requests']} requests, "
-        f"{data['api_server_errors']} with 5xx):",
-    ]
-    for call in data["slowest_api_calls"]:
-        lines.append(
-            f"  {call['duration_seconds']:>9.3f}s  {call['status']}  {call['method']} "
-            f"{call['path']}  [{call['service']}] {call['request_id'] or '-'}"
-        )
-    if not data["slowest_api_calls"]:
-        lines.append("  none")
-    deprecations = data.get("deprecations", [])
-    lines += ["", f"deprecation warnings logged ({len(deprecations)} distinct):"]
-    for item in deprecations:
-        lines.append(
-            f"  {item['count']:>5}  {item['host'] or '-'} {item['service']} "
-            f"[{item['kind']}] {item['message']}"
-        )
-    if not deprecations:
-        lines.append("  none")
-    return "\n".join(lines) + "\n"
-
-
-def related_ids(records: Iterator[LogRecord], wanted: str) -> set[str]:
-    """The request and global request ids tied to ``wanted`` by any records, in any order.
-
-    A record with both ids links them; links are followed however many records
-    apart, whichever file comes first (a compute record may link its local id
-    to the global one before the API record that links the API's local id).
-    """
-    links: dict[str, set[str]] = {}
-    for record in records:
-        local, upstream = record.request_id, record.global_request_id
-        if local and upstream and local != upstream:
-            links.setdefault(local, set()).add(upstream)
-            links.setdefault(upstream, set()).add(local)
-    ids, todo = {wanted}, [wanted]
-    while todo:
-        for other in links.get(todo.pop(), ()):
-            if other not in ids:
-                ids.add(other)
-                todo.append(other)
-    return ids
-
-
-class TraceLog(Lister):
+class TraceLog(Plugins, Lister):
     """Follow one request (request id or global request id) across files, merged by time."""
 
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
@@ -236,35 +152,21 @@ class TraceLog(Lister):
         return parser
 
     def take_action(self, parsed_args: Any) -> tuple[Sequence[str], list[tuple[Any, ...]]]:
+        from osops.log import trace
+
         # Read twice: a pipe or standard input is first kept in a temporary file.
         with pipeline.seekable(parsed_args.files) as paths:
-            ids = related_ids(_records(parsed_args, paths), parsed_args.request_id)
-            found = [
-                r
-                for r in _records(parsed_args, paths)
-                if r.request_id in ids or r.global_request_id in ids
-            ]
-        found.sort(key=lambda r: (r.timestamp or "", r.file, r.offset))
-        columns = ("Time", "Host", "Service", "Level", "Logger", "Request", "Message")
-        rows = [
-            (r.timestamp, r.host, r.service, r.level, r.logger, r.request_id, _message(r))
-            for r in found
-        ]
-        if not rows:
+            found = trace.follow(
+                lambda: _records(self, parsed_args, paths), parsed_args.request_id
+            )
+        if not found:
             raise LogError(
                 f"no record of {parsed_args.request_id} in {len(parsed_args.files)} file(s)"
             )
-        return columns, rows
+        return trace.COLUMNS, [trace.row(record) for record in found]
 
 
-def _message(record: LogRecord) -> str:
-    message = (record.message or "").strip()
-    if record.error_type:
-        message += f" ({record.error_type}: {record.error_message or ''})"
-    return message
-
-
-class ShipLog(Command):
+class ShipLog(Plugins, Command):
     """Ship log files through the filter chain into a sink, checkpointing each accepted batch."""
 
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
@@ -294,7 +196,7 @@ class ShipLog(Command):
         )
         parser.add_argument(
             "--retry-for",
-            type=_seconds,
+            type=seconds,
             default=30.0,
             metavar="SECONDS",
             help="without --follow, how long a failing sink is retried "
@@ -302,7 +204,7 @@ class ShipLog(Command):
         )
         parser.add_argument(
             "--partial-after",
-            type=_seconds,
+            type=seconds,
             default=5.0,
             metavar="SECONDS",
             help="with --follow, how long a file must stay unchanged before a last line "
@@ -321,8 +223,10 @@ class ShipLog(Command):
 
         from osops.log import ship
 
-        chain = _chain(parsed_args)
-        sink = pipeline.build_sink(parsed_args.sink, parsed_args.sink_options)
+        chain = _chain(self, parsed_args)
+        sink = pipeline.build_sink(
+            parsed_args.sink, parsed_args.sink_options, self.manager("sink")
+        )
         state = ship.State(parsed_args.state)
         stop = threading.Event()
         for signum in (signal.SIGTERM, signal.SIGINT):

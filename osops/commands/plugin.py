@@ -1,4 +1,4 @@
-"""Commands on plugins: list, show and verify every installed plugin of every kind."""
+"""Commands on plugins: list, show, verify and document every installed plugin of every kind."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from cliff.lister import Lister
 from cliff.show import ShowOne
 
 from osops import inventory, plugins
+from osops.commands.common import DocumentCommand, Plugins, StatusLister, add_output
 from osops.exceptions import OsopsError
 from osops.kinds import KINDS
 
@@ -20,7 +21,7 @@ def _summary(obj: Any) -> str:
     return doc.strip().splitlines()[0] if doc else ""
 
 
-class ListPlugin(Lister):
+class ListPlugin(Plugins, Lister):
     """List installed plugins of every kind, with their distribution and status."""
 
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
@@ -40,7 +41,7 @@ class ListPlugin(Lister):
                 _summary(info.obj),
                 info.status,
             )
-            for info in inventory.inspect(kinds)
+            for info in inventory.inspect(kinds, self.managers)
         ]
         return columns, rows
 
@@ -116,10 +117,8 @@ class ShowPlugin(ShowOne):
         return tuple(data), tuple(data.values())
 
 
-class VerifyPlugin(Lister):
+class VerifyPlugin(Plugins, StatusLister):
     """Run the conformance checks over every installed plugin; non-zero if any fails."""
-
-    failed = False
 
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
         parser: argparse.ArgumentParser = super().get_parser(prog_name)
@@ -132,7 +131,7 @@ class VerifyPlugin(Lister):
     def take_action(self, parsed_args: Any) -> tuple[tuple[str, ...], list[tuple[Any, ...]]]:
         columns = ("Kind", "Name", "Distribution", "Problem")
         kinds = [parsed_args.kind] if parsed_args.kind else None
-        infos = inventory.inspect(kinds)
+        infos = inventory.inspect(kinds, self.managers)
         strays = inventory.strays()
         scope = ""
         if parsed_args.dist:
@@ -148,10 +147,10 @@ class VerifyPlugin(Lister):
         for stray in strays:
             self.app.stderr.write(f"warning: {stray.distribution}: {stray.warning}\n")
         if parsed_args.dist and not infos:
-            self.failed = True
+            self.status = 1
             self.app.stderr.write(f"no plugins{scope} installed (osops plugin list shows where)\n")
             return columns, rows
-        self.failed = bool(failures)
+        self.status = int(bool(failures))
         warned = f"; {len(strays)} warning{'s' * (len(strays) != 1)}" if strays else ""
         if failures:
             self.app.stderr.write(
@@ -160,10 +159,6 @@ class VerifyPlugin(Lister):
         else:
             self.app.stderr.write(f"all {len(infos)} plugins{scope} conform{warned}\n")
         return columns, rows
-
-    def run(self, parsed_args: Any) -> int:
-        status = int(super().run(parsed_args))
-        return 1 if self.failed else status
 
 
 class NewPlugin(Command):
@@ -196,22 +191,17 @@ class NewPlugin(Command):
         return 0
 
 
-class DocPlugin(Command):
+class DocPlugin(Plugins, DocumentCommand):
     """Write the Markdown reference of every installed plugin, generated from its metadata."""
 
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
         parser: argparse.ArgumentParser = super().get_parser(prog_name)
         parser.add_argument("--kind", choices=sorted(KINDS), help="only this kind")
-        parser.add_argument("-o", "--output", metavar="FILE", help="write here (atomically)")
+        add_output(parser)
         return parser
 
-    def take_action(self, parsed_args: Any) -> int:
+    def document(self, parsed_args: Any) -> str:
         from osops import docs
-        from osops.files import write_atomically
 
-        text = docs.markdown(inventory.inspect([parsed_args.kind] if parsed_args.kind else None))
-        if parsed_args.output:
-            write_atomically(parsed_args.output, text, what=f"-o {parsed_args.output}")
-        else:
-            self.app.stdout.write(text)
-        return 0
+        kinds = [parsed_args.kind] if parsed_args.kind else None
+        return docs.markdown(inventory.inspect(kinds, self.managers))

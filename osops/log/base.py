@@ -45,6 +45,9 @@ class Filter(abc.ABC):
     #: What happens to a record when :meth:`process` raises: "drop" it (fail
     #: closed: redaction must be this) or "keep" it, tagged, as it came.
     on_error: ClassVar[str] = "drop"
+    #: Its place in the chain ``osops log`` commands run when no ``--filter`` is
+    #: given, lowest first (``redact`` is 0); None: only where it is named.
+    default_order: ClassVar[int | None] = None
 
     def __init__(self, options: Mapping[str, Any]) -> None:
         """Keep the options; a constructor does no I/O.

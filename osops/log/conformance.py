@@ -12,6 +12,9 @@ def filter_problems(cls: Any) -> list[str]:
     found = problems_of(cls.arguments)
     if cls.on_error not in ("drop", "keep"):
         found.append(f"on_error is {cls.on_error!r}, expected 'drop' or 'keep'")
+    order = cls.default_order
+    if order is not None and (type(order) is not int or order < 0):
+        found.append(f"default_order is {order!r}, expected None or an int of 0 or more")
     return found
 
 

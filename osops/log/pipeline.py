@@ -3,29 +3,29 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import gzip
 import itertools
 import logging
 import os
 import stat
 import sys
-import weakref
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from typing import IO, Any
 
 from osops import guard, plugins
-from osops.exceptions import LogError, OsopsError, PluginNotFound, SinkError, UsageError
+from osops.exceptions import LogError, PluginLoadError, PluginNotFound, UsageError
+from osops.kinds import KINDS
+from osops.log import guarded
 from osops.log.base import MAX_LINE, Sink, cut
 from osops.log.fusing import Fused, Step
 from osops.log.record import LogRecord
 from osops.options import parse_options
 
-#: What ``osops log`` commands run when no ``--filter`` is given. Redaction comes
-#: first: each physical line is masked once, and every field parsed out of it
-#: (message, traceback, URL) is then clean by construction.
-DEFAULT_FILTERS = ("redact", "parse", "enrich")
-#: Appended when a chain lacks it: nothing leaves osops unredacted.
+#: Appended when a chain lacks it: nothing leaves osops unredacted. It is first in
+#: the default chain (its ``default_order`` is 0): each physical line is masked once,
+#: and every field parsed out of it (message, traceback, URL) is then clean.
 REDACT = "redact"
 #: The path that means standard input.
 STDIN = "-"
@@ -163,59 +163,17 @@ class Chain:
     def run(self, records: Iterable[LogRecord]) -> Iterator[LogRecord]:
         """Apply every step in order, lazily; loops explicitly so errors surface.
 
-        Each step runs guarded (:meth:`_guarded`): what it prints is kept off
+        Each step runs guarded (:func:`osops.log.guarded.step`): what it prints is kept off
         standard output under its name, an exception escaping it names it,
         and a step that drops every record it is given is reported once.
         """
         given = [0]
-        stream = _counting(records, given)
+        stream = guarded.counting(records, given)
         for name, cls, options in self.steps:
             out = [0]
-            stream = self._guarded(name, cls(options).run(stream), given, out)
+            stream = guarded.step(name, cls(options).run(stream), given, out, self.warned)
             given = out
         return stream
-
-    def _guarded(
-        self, name: str, records: Iterator[LogRecord], given: list[int], out: list[int]
-    ) -> Iterator[LogRecord]:
-        """One filter's records, pulled while it is marked running (:mod:`osops.guard`).
-
-        Its own errors are handled by ``on_error`` in :meth:`Filter.run`; what
-        still escapes (an error in ``flush``, ``sys.exit``) is a :class:`LogError`
-        naming the filter. osops's own errors (a file that cannot be read) pass.
-
-        :param given: the count of records the step was given, kept by the step before
-        :param out: the count of records it gave, kept here
-        """
-        owner = f"filter {name!r}"
-        active = guard.active()
-        running = active.stack() if active is not None else None
-        while True:
-            if running is not None:
-                running.append(owner)
-            try:
-                record = next(records)
-            except StopIteration:
-                break
-            except OsopsError:
-                raise
-            except BaseException as exc:
-                if not guard.plugin_fault(exc):
-                    raise
-                raise LogError(f"{owner} failed: {plugins.describe_error(exc)}") from exc
-            finally:
-                if running is not None:
-                    running.pop()
-            out[0] += 1
-            yield record
-        if given[0] and not out[0] and name not in self.warned:
-            self.warned.add(name)
-            LOG.warning(
-                "filter %r dropped all %d records it was given; if that is not its job, "
-                "its process() must return the record",
-                name,
-                given[0],
-            )
 
     def records(self, path: str) -> Iterator[LogRecord]:
         """Every record of one file, through the whole chain."""
@@ -231,59 +189,70 @@ class Chain:
         return None
 
 
-def _counting(records: Iterable[LogRecord], count: list[int]) -> Iterator[LogRecord]:
-    for record in records:
-        count[0] += 1
-        yield record
+def default_filters(manager: Any = None) -> tuple[str, ...]:
+    """What ``osops log`` commands run when no ``--filter`` is given: every installed
+    filter that declares a ``default_order``, lowest first.
 
+    The chain is built from what is installed, so core names no filter of
+    another distribution; one that does not load is left out here (``osops
+    plugin list`` shows it broken, and naming it with ``--filter`` says why).
 
-#: The name each sink was loaded by (:func:`build_sink`), for messages.
-_SINK_NAMES: weakref.WeakKeyDictionary[Sink, str] = weakref.WeakKeyDictionary()
-
-
-def sink_name(sink: Sink) -> str:
-    """The entry point name a sink was loaded by; its class name if it was not loaded."""
-    return _SINK_NAMES.get(sink) or type(sink).__name__
-
-
-def deliver(sink: Sink, batch: Sequence[LogRecord]) -> None:
-    """One batch into a sink, guarded: a sink's own bug is a :class:`LogError` naming it.
-
-    :raises SinkError: the sink did not accept the batch (send it again), naming it
-    :raises LogError: the sink failed otherwise (a bug: not retried)
+    :param manager: the filters of this stevedore manager instead of the
+        installed ones (tests inject ``ExtensionManager.make_test_instance``)
     """
-    owner = f"sink {sink_name(sink)!r}"
-    with guard.running(owner):
+    if manager is None:
+        return _installed_defaults()
+    return _ordered([(ext.name, ext.plugin) for ext in manager])
+
+
+@functools.cache
+def _installed_defaults() -> tuple[str, ...]:
+    classes = []
+    for entry in plugins.scan([KINDS["filter"].namespace]):
         try:
-            sink.write(batch)
-        except SinkError as exc:
-            raise SinkError(f"{owner}: {exc}") from exc
-        except BaseException as exc:
-            if not guard.plugin_fault(exc):
-                raise
-            raise LogError(
-                f"{owner} failed: {plugins.describe_error(exc)} (a sink raises SinkError "
-                "when a batch is not accepted)"
-            ) from exc
+            classes.append((entry.name, plugins.load_entry(entry)))
+        except PluginLoadError:
+            continue
+    return _ordered(classes)
 
 
-def _load(kind_name: str, name: str) -> Any:
+def _ordered(classes: Sequence[tuple[str, Any]]) -> tuple[str, ...]:
+    places = {
+        name: order
+        for name, cls in classes
+        if isinstance(order := getattr(cls, "default_order", None), int)
+    }
+    return tuple(sorted(places, key=lambda name: (places[name], name)))
+
+
+def _load(kind_name: str, name: str, manager: Any = None) -> Any:
     try:
         with guard.running(f"{kind_name} {name!r}"):
-            return plugins.load(kind_name, name)
+            return plugins.load(kind_name, name, manager)
     except PluginNotFound as exc:
-        hint = " (pip install osops-logging)" if name in ("parse", "enrich") else ""
-        raise UsageError(f"{exc}{hint}") from None
+        raise UsageError(str(exc)) from None
 
 
 def build_chain(
-    names: Sequence[str] | None, option_pairs: Sequence[str] = (), max_line: int = MAX_LINE
+    names: Sequence[str] | None,
+    option_pairs: Sequence[str] = (),
+    max_line: int = MAX_LINE,
+    manager: Any = None,
 ) -> Chain:
     """Load filters by name, with ``NAME.KEY=VALUE`` options, redaction last if absent.
 
+    :param names: the steps in order; None runs :func:`default_filters`
+    :param manager: load the filters from this stevedore manager (tests)
     :raises UsageError: unknown filter, unknown option or bad value
     """
-    wanted = list(names or DEFAULT_FILTERS)
+    wanted = list(names or default_filters(manager))
+    if names is None and wanted in ([], [REDACT]):
+        # A core-only install: it works, and says what it lacks rather than failing.
+        LOG.warning(
+            "no installed log filter but redact declares a place in the default chain: "
+            "records are the raw lines, redacted, unparsed; install a distribution with a "
+            "parse filter (osops plugin list --kind filter) or name filters with --filter"
+        )
     if REDACT not in wanted:
         wanted.append(REDACT)
     per_filter: dict[str, list[str]] = {}
@@ -297,20 +266,21 @@ def build_chain(
         per_filter.setdefault(target, []).append(rest)
     steps = []
     for name in wanted:
-        cls = _load("filter", name)
+        cls = _load("filter", name, manager)
         options = parse_options(cls.arguments, per_filter.get(name, []), f"filter {name!r}")
         steps.append((name, cls, options))
     return Chain(steps, max_line)
 
 
-def build_sink(name: str, option_pairs: Sequence[str] = ()) -> Sink:
+def build_sink(name: str, option_pairs: Sequence[str] = (), manager: Any = None) -> Sink:
     """Load one sink by name with its ``KEY=VALUE`` options.
 
+    :param manager: load the sink from this stevedore manager (tests)
     :raises UsageError: unknown sink, unknown option or bad value
     """
-    cls = _load("sink", name)
+    cls = _load("sink", name, manager)
     sink: Sink = cls(parse_options(cls.arguments, list(option_pairs), f"sink {name!r}"))
-    _SINK_NAMES[sink] = name
+    guarded.SINK_NAMES[sink] = name
     return sink
 
 

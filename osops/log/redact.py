@@ -22,6 +22,7 @@ class Redact(Filter):
     """
 
     on_error = "drop"  # a record that could not be redacted is never shipped
+    default_order = 0  # each physical line is masked before anything is parsed out of it
 
     def __init__(self, options: Mapping[str, Any]) -> None:
         super().__init__(options)

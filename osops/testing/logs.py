@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from osops import guard, plugins
-from osops.log import pipeline
+from osops.log import guarded, pipeline
 from osops.log.base import Filter, Sink
 from osops.log.record import LogRecord
 from osops.options import parse_options
@@ -106,7 +106,7 @@ def run_sink(
     try:
         with _no_printing():
             for batch in pipeline.batches(records, instance.batch_size):
-                pipeline.deliver(instance, batch)
+                guarded.deliver(instance, batch)
     finally:
         instance.close()
     return instance

@@ -17,10 +17,11 @@ from typing import Any
 
 import pytest
 
-from osops.commands.log import StatsLog, TraceLog, _message
+from osops.commands.log import StatsLog, TraceLog
 from osops.exceptions import LogError
 from osops.log.record import LogRecord
 from osops.log.stats import Stats
+from osops.log.trace import message
 
 A1 = "req-a0000000-0000-4000-8000-000000000001"
 A2 = "req-a0000000-0000-4000-8000-000000000002"
@@ -404,4 +405,4 @@ def test_stats_of_records_made_by_hand() -> None:
 
 def test_trace_message_of_an_error_without_text() -> None:
     record = LogRecord(raw="x", parsed=True, error_type="RemoteError")
-    assert _message(record) == " (RemoteError: )"
+    assert message(record) == " (RemoteError: )"

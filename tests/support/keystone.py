@@ -1,4 +1,4 @@
-"""The test Keystone from PyPI (sqlite, fernet) under gunicorn, and a clouds.yaml for it."""
+"""The test Keystone from PyPI (sqlite, fernet) under gunicorn, a clouds.yaml, its fixture."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
 from servers import daemon, free_port
 
 ADMIN = {"username": "admin", "password": "Adm1n-Pw", "project_name": "admin"}
@@ -122,3 +123,24 @@ def running(where: Path) -> Iterator[Keystone]:
     ]
     with daemon(argv, port, where / "keystone.log", env={"OS_KEYSTONE_CONFIG_FILES": str(conf)}):
         yield Keystone(url, port, ADMIN["password"], conf)
+
+
+@pytest.fixture(scope="session")
+def keystone(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """Keystone from PyPI (sqlite, fernet) served by gunicorn (support.keystone).
+
+    Yields the Keystone URL, the server, and OS_CLIENT_CONFIG_FILE env with
+    clouds: ``test`` (admin), ``wrong`` (bad password), ``down`` (nothing listening),
+    ``tls`` (https to a plain-http Keystone), ``faulty`` (admin in region RegionTwo,
+    where the ``cloud`` fixture puts its fault-injecting proxies).
+    """
+    where = tmp_path_factory.mktemp("keystone")
+    with running(where) as server:
+        clouds = server.clouds_yaml(where / "clouds.yaml", {"faulty": "RegionTwo"})
+        yield {
+            "url": server.url,
+            "config": str(server.config),
+            "server": server,
+            "env": {"OS_CLIENT_CONFIG_FILE": str(clouds)},
+            "password": server.password,
+        }

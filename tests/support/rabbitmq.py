@@ -1,4 +1,4 @@
-"""RabbitMQ from Debian with the management plugin, every listener on 127.0.0.1."""
+"""RabbitMQ from Debian with the management plugin on 127.0.0.1, and its session fixtures."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from servers import daemon, free_port
+import pytest
+from servers import daemon, free_port, wait_until
 
 
 @dataclass
@@ -62,3 +63,43 @@ def running(where: Path) -> Iterator[Node]:
         subprocess.run(
             ["epmd", "-port", str(epmd), "-kill"], capture_output=True, timeout=10, check=False
         )
+
+
+RABBIT_USER = {"username": "osops", "password": "Rabb1t-Pw"}
+
+
+@pytest.fixture(scope="session")
+def rabbitmq_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """RabbitMQ with the management plugin, all listeners on 127.0.0.1 (support.rabbitmq)."""
+    with running(tmp_path_factory.mktemp("rabbitmq")) as node:
+        yield node
+
+
+@pytest.fixture(scope="session")
+def rabbitmq(rabbitmq_node: Any) -> dict[str, Any]:
+    """The node, holding queue 'work' with 3 ready messages and no consumer in vhost '/',
+    and a monitoring user. Yields the options of the rabbitmq check: the management URL,
+    the credentials, and vhost '/' (the test cloud's services use vhost 'openstack')."""
+    node = rabbitmq_node
+    node.request(
+        "PUT", "/api/users/osops", {"password": RABBIT_USER["password"], "tags": "monitoring"}
+    )
+    node.request("PUT", "/api/permissions/%2F/osops", {"configure": "", "write": "", "read": ".*"})
+    node.request("PUT", "/api/queues/%2F/work", {"durable": False})
+    for n in range(3):
+        node.request(
+            "POST",
+            "/api/exchanges/%2F/amq.default/publish",
+            {
+                "properties": {},
+                "routing_key": "work",
+                "payload": f"job {n}",
+                "payload_encoding": "string",
+            },
+        )
+    wait_until(
+        lambda: node.request("GET", "/api/queues/%2F/work").get("messages_ready") == 3,
+        30,
+        "rabbitmq queue statistics",
+    )
+    return {"url": node.api, **RABBIT_USER, "vhost": "/"}

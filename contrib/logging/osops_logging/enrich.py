@@ -35,6 +35,7 @@ class Enrich(Filter):
         ),
     )
     on_error = "keep"
+    default_order = 20  # after parse: it reads the fields parse found
 
     def __init__(self, options: Mapping[str, Any]) -> None:
         super().__init__(options)

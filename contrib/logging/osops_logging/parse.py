@@ -49,6 +49,7 @@ class Parse(Filter):
         ),
     )
     on_error = "keep"  # an unparsable record is still shipped, tagged
+    default_order = 10  # right after redaction: every field parsed is then clean
 
     def __init__(self, options: Mapping[str, Any]) -> None:
         super().__init__(options)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from osops.check.base import Argument, Check, Detail, Perf, State, metric
-from osops.exceptions import CheckError
+from osops.exceptions import CheckError, ServiceDown
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -97,8 +97,7 @@ class Galera(Check):
                     f"{where}: access denied for user {self.options['username']!r}"
                 ) from None
             if code == 2003 and "refused" in str(exc).lower():
-                yield Detail(f"database at {where} refused the connection", State.CRITICAL)
-                return
+                raise ServiceDown(f"database at {where} refused the connection") from None
             raise CheckError(f"{where}: {_reason(exc)}") from None
         try:
             with conn.cursor() as cursor:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import socket
 import time
 
-from osops.check.base import Argument, Check, Detail, Perf, State, metric
-from osops.exceptions import CheckError
+from osops.check.base import Argument, Check, Detail, Perf, metric
+from osops.exceptions import CheckError, ServiceDown
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -68,8 +68,7 @@ class Memcached(Check):
                 stats = _query(conn, b"stats\r\n")
                 settings = _query(conn, b"stats settings\r\n")
         except ConnectionRefusedError:
-            yield Detail(f"memcached at {host}:{port} refused the connection", State.CRITICAL)
-            return
+            raise ServiceDown(f"memcached at {host}:{port} refused the connection") from None
         except TimeoutError:
             raise CheckError(
                 f"memcached at {host}:{port} did not answer in {self.timeout:g}s"
