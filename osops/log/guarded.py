@@ -82,15 +82,15 @@ def sink_name(sink: Sink) -> str:
 def deliver(sink: Sink, batch: Sequence[LogRecord]) -> None:
     """One batch into a sink, guarded: a sink's own bug is a :class:`LogError` naming it.
 
-    :raises SinkError: the sink did not accept the batch (send it again), naming it
+    :raises SinkError: the sink did not accept the batch (send it again)
     :raises LogError: the sink failed otherwise (a bug: not retried)
     """
     owner = f"sink {sink_name(sink)!r}"
     with guard.running(owner):
         try:
             sink.write(batch)
-        except SinkError as exc:
-            raise SinkError(f"{owner}: {exc}") from exc
+        except SinkError:
+            raise  # the contract's way to refuse a batch: the sink's own message says where
         except BaseException as exc:
             if not guard.plugin_fault(exc):
                 raise
