@@ -133,7 +133,7 @@ def main(
             result = failure(name, exc, verbose)
         printed = dict(stdout.caught)
     if printed:
-        result = _printed(result, printed)
+        result = printed_result(result, *next(iter(printed.items())))
     shown = secrets.hide_result(result, secrets.secrets_of(cls, options))
     text = render(shown, fmt, verbose)
     try:
@@ -147,9 +147,11 @@ def main(
     return result.exit_code
 
 
-def _printed(result: CheckResult, printed: dict[str, str]) -> CheckResult:
-    """UNKNOWN for a check that printed: its output would have replaced the status line."""
-    where, text = next(iter(printed.items()))
+def printed_result(result: CheckResult, where: str, text: str) -> CheckResult:
+    """UNKNOWN for a check that printed: its output would have replaced the status line.
+
+    :param where: ``check 'NAME' during PHASE``, as it was marked running
+    """
     who, _, phase = where.partition(" during ")
     summary = (
         f"{who} printed {guard.shown(text)} to standard output during {phase}; osops kept it "

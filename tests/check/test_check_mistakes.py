@@ -187,3 +187,32 @@ def test_a_checks_own_deadline_equal_to_the_timeout_beats_the_alarm(
         3,
         f"NTP_OFFSET UNKNOWN - 127.0.0.1:{port} did not answer within 1s\n",
     )
+
+
+def test_in_a_suite_a_printing_check_is_unknown_and_an_exiting_one_too(tmp_path: Path) -> None:
+    from osops import guard
+    from osops.check import suite
+
+    path = tmp_path / "suite.yaml"
+    path.write_text(
+        "checks:\n  - {name: noisy, check: prints}\n  - {name: quits, check: exits}\n"
+        "  - {name: fine, check: offset}\n"
+    )
+    classes: dict[str, type[Check]] = {"prints": Prints, "exits": Exits, "offset": Offset}
+    with guard.stdout_guarded():
+        results = suite.run(suite.load(str(path)), load=classes.__getitem__)
+    assert [(r.name, r.state.name, r.summary) for r in results] == [
+        (
+            "noisy",
+            "UNKNOWN",
+            "check 'noisy' printed 'debug: offset 8e-06' to standard output during probe; "
+            "osops kept it off the status line (log it, or yield Detail(text))",
+        ),
+        (
+            "quits",
+            "UNKNOWN",
+            "check 'quits' called sys.exit(0); a check raises CheckError (UNKNOWN) or "
+            "ServiceDown (CRITICAL) and never exits",
+        ),
+        ("fine", "OK", "offset is 8e-06s"),
+    ]
