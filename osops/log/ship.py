@@ -23,6 +23,9 @@ LOG = logging.getLogger(__name__)
 __all__ = ["PARTIAL_AFTER", "State", "Tail", "ship"]
 
 
+_FIELDS = ("inode", "offset", "line")  # of each file's entry in a state file
+
+
 class State:
     """Where shipping of each file resumes: inode, byte offset and line number.
 
@@ -41,7 +44,8 @@ class State:
                 with open(path) as fh:
                     data = json.load(fh)
                 self.files = {
-                    str(k): {kk: int(vv) for kk, vv in v.items()} for k, v in data["files"].items()
+                    str(k): {field: int(v[field]) for field in _FIELDS}
+                    for k, v in data["files"].items()
                 }
             except (OSError, ValueError, KeyError, TypeError, AttributeError):
                 raise LogError(f"--state {path}: not a state file written by osops") from None
@@ -63,12 +67,12 @@ class State:
             info = os.stat(path)
         except OSError:
             return 0, 0
-        if info.st_ino != saved.get("inode"):
+        if info.st_ino != saved["inode"]:
             return 0, 0
         # A compressed file's size says nothing of its uncompressed offsets.
-        if not path.endswith(".gz") and info.st_size < saved.get("offset", 0):
+        if not path.endswith(".gz") and info.st_size < saved["offset"]:
             return 0, 0
-        return saved.get("offset", 0), saved.get("line", 0)
+        return saved["offset"], saved["line"]
 
     def advance(self, path: str, inode: int, offset: int, line: int) -> None:
         """Record that everything of ``path`` before ``offset`` was accepted; save at once."""

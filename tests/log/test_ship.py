@@ -226,11 +226,18 @@ def test_retry_backs_off_and_gives_up_after_the_limit(
     assert not state.exists()
 
 
-def test_a_refusing_sink_succeeds_on_retry_and_is_checkpointed_once(tmp_path: Path) -> None:
+def test_a_refusing_sink_succeeds_on_retry_and_is_checkpointed_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     log, state, stop = tmp_path / "a.log", tmp_path / "state.json", Stop()
     write(log, range(3))
     sink = Recording(state, log, refuse=lambda call: call <= 2)
-    assert ship.ship([str(log)], chain(), sink, ship.State(str(state)), stop=stop) == 3
+    with caplog.at_level("WARNING", logger="osops.log.ship"):
+        assert ship.ship([str(log)], chain(), sink, ship.State(str(state)), stop=stop) == 3
+    assert caplog.messages == [
+        "sink refused a batch (refused call 1); retrying in 0.5s",
+        "sink refused a batch (refused call 2); retrying in 1.0s",
+    ]
     assert (stop.asked, sink.calls, len(sink.accepted)) == ([0.5, 1.0], 3, 1)
     assert saved(state, log) == {
         "inode": log.stat().st_ino,
@@ -316,6 +323,49 @@ def test_state_resumes_only_the_same_file_not_shrunk(tmp_path: Path) -> None:
     assert ship.State(str(state)).start(str(log)) == (0, 0)  # truncated since
     assert ship.State(str(state)).start(str(tmp_path / "other.log")) == (0, 0)
     assert oct(state.stat().st_mode & 0o777) == "0o600"
+
+
+def test_the_state_file_holds_each_file_as_written(tmp_path: Path) -> None:
+    log, state = tmp_path / "a.log", tmp_path / "state.json"
+    write(log, range(3))
+    ship.State(str(state)).advance(str(log), 42, 100, 2)
+    entry = '   "inode": 42,\n   "offset": 100,\n   "line": 2\n'
+    assert state.read_text() == f'{{\n "files": {{\n  "{log}": {{\n{entry}  }}\n }}\n}}\n'
+
+
+def test_a_file_gone_since_starts_again_at_zero(tmp_path: Path) -> None:
+    log, state = tmp_path / "a.log", tmp_path / "state.json"
+    write(log, range(3))
+    ship.State(str(state)).advance(str(log), log.stat().st_ino, 10, 1)
+    log.unlink()
+    assert ship.State(str(state)).start(str(log)) == (0, 0)
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [{"offset": 1, "line": 1}, {"inode": 1, "line": 1}, {"inode": 1, "offset": 1}, []],
+)
+def test_a_state_entry_missing_a_field_is_refused(tmp_path: Path, entry: object) -> None:
+    state = tmp_path / "state.json"
+    state.write_text(json.dumps({"files": {"/var/log/a.log": entry}}))
+    with pytest.raises(LogError) as caught:
+        ship.State(str(state))
+    assert str(caught.value) == f"--state {state}: not a state file written by osops"
+
+
+def test_a_state_path_that_is_a_directory_is_named(tmp_path: Path) -> None:
+    with pytest.raises(UsageError) as caught:
+        ship.State(str(tmp_path))
+    assert str(caught.value) == f"--state {tmp_path}: a directory, not a regular file"
+
+
+def test_a_state_path_turned_device_is_refused_not_written_into(tmp_path: Path) -> None:
+    state = tmp_path / "state.json"
+    saving = ship.State(str(state))
+    state.symlink_to("/dev/null")  # after it was checked: the save itself refuses
+    with pytest.raises(UsageError) as caught:
+        saving.advance(str(tmp_path / "a.log"), 1, 2, 3)
+    assert str(caught.value) == f"--state {state}: a character device, not a regular file"
 
 
 def test_a_compressed_file_resumes_past_its_compressed_size(tmp_path: Path) -> None:

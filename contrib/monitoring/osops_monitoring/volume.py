@@ -27,7 +27,10 @@ class VolumeRoundtrip(SyntheticCheck):
 
     Phases: create (until ``available``), attach and detach (with ``--server``:
     through nova, until ``in-use`` and back), delete (until it is gone). A
-    volume that goes ``error`` is CRITICAL.
+    volume that goes ``error`` is CRITICAL. A detach that never ends is often
+    Nova without ``[service_user] send_service_user_token``: since
+    CVE-2023-2088 Cinder refuses to delete an attachment for anyone else
+    (nova-compute logs ``ConflictNovaUsingAttachment``).
     """
 
     service = "cinder"

@@ -104,8 +104,11 @@ class Auditor:
         start: Release,
         target: Release,
         settings: dict[Key, conffile.Setting],
+        history: dict[Key, dict[str, str]] | None = None,
     ) -> None:
         series = [r.series for r in known]
+        #: Values gone before the oldest known release, with the last series that had them.
+        self.history = history or {}
         if series.index(start.series) > series.index(target.series):
             raise UsageError(f"--from {start.series} is newer than --to {target.series}")
         self.all = [Options(r) for r in known]
@@ -308,8 +311,11 @@ class Auditor:
             if not item or item in target:
                 continue
             last, gone = self.after_last(_has_value(key, item))
+            old = self.history.get(key, {}).get(item)
             if last is not None:
                 self.add(where, "value-removed", f"{item}: last in {last.release.series}", gone)
+            elif old is not None:
+                self.add(where, "value-removed", f"{item}: last in {old}", _next_series(old))
             elif custom or ("." in item and not dotted) or ":" in item:
                 continue  # the operator's own class, loaded by path
             else:
@@ -497,10 +503,16 @@ def audit(
     paths = list(paths)
     policies = [p for p in paths if p.endswith(_POLICY_FILE)]
     settings = conffile.read([p for p in paths if not p.endswith(_POLICY_FILE)])
-    auditor = Auditor(known, since, to, settings)
+    auditor = Auditor(known, since, to, settings, data.history(service))
     for path in policies:
         auditor.policy(_policy_rules(path))
     return auditor.run(), since, to
+
+
+def _next_series(series: str) -> str:
+    """The series after ``series``: 2020.1 -> 2020.2, 2020.2 -> 2021.1."""
+    year, half = (int(n) for n in series.split("."))
+    return f"{year}.2" if half == 1 else f"{year + 1}.1"
 
 
 def _policy_rules(path: str) -> dict[str, str]:

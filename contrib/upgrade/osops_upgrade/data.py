@@ -64,10 +64,27 @@ def releases(service: str) -> tuple[Release, ...]:
         )
     found = []
     for path in root.iterdir():
-        if path.name.endswith(".json.gz"):
-            series = path.name.removesuffix(".json.gz")
+        series = path.name.removesuffix(".json.gz")
+        if path.name.endswith(".json.gz") and _SERIES.match(series):
             found.append(Release(service, series, str(_load(service, series)["version"])))
     return tuple(sorted(found, key=lambda r: tuple(int(n) for n in r.series.split("."))))
+
+
+@functools.cache
+def history(service: str) -> dict[tuple[str, str], dict[str, str]]:
+    """Values of releases older than the data that no release of it has, with the
+    last series that had each: ``{(group, option): {value: series}}`` (nova's
+    scheduler filters, from tools/history.py); empty for other services."""
+    path = resources.files("osops_upgrade") / "data" / service / "history.json.gz"
+    if not path.is_file():
+        return {}
+    with path.open("rb") as raw, gzip.open(raw) as fh:
+        document: dict[str, Any] = json.load(fh)
+    return {
+        (group, option): dict(values)
+        for group, options in document["values"].items()
+        for option, values in options.items()
+    }
 
 
 def resolve(service: str, name: str | None, option: str) -> Release | None:

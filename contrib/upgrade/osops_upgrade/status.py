@@ -115,6 +115,10 @@ def _details(value: Any) -> str:
     return "" if value in (None, "None") else " ".join(str(value).split())
 
 
+#: oslo.upgradecheck wraps each check's Details with textwrap at this width.
+_WRAP = 60
+
+
 def _table(text: str) -> list[tuple[str, int, str]] | None:
     """The prettytable of oslo.upgradecheck: cells of Check, Result and Details lines."""
     checks: list[tuple[str, int, str]] = []
@@ -127,7 +131,7 @@ def _table(text: str) -> list[tuple[str, int, str]] | None:
             checks.append((cell["Check"].strip(), result, _details(cell.get("Details"))))
         cell.clear()
 
-    seen = False
+    seen = full = False
     for line in text.splitlines():
         line = line.strip()
         if line.startswith("+"):
@@ -135,15 +139,20 @@ def _table(text: str) -> list[tuple[str, int, str]] | None:
             continue
         if not line.startswith("|"):
             continue
-        body = line.strip("|").strip()
+        wrapped = line[1:-1][1:].rstrip()  # the cell's line as textwrap made it, indent kept
+        body = wrapped.strip()
         key, sep, value = body.partition(": ")
         if sep and key in ("Check", "Result", "Details"):
             cell[key] = value
             last = key
             seen = True
+            full = len(wrapped) - len("Details: ") >= _WRAP
         elif last == "Details" and body:
-            joint = "" if cell["Details"].endswith("-") else " "  # a word the table wrapped
+            # textwrap drops the space it breaks at, and cuts a word longer than the
+            # width (a URL) to fill the line exactly, or after a hyphen.
+            joint = "" if full or cell["Details"].endswith("-") else " "
             cell["Details"] = f"{cell['Details']}{joint}{body}"
+            full = len(wrapped) >= _WRAP
     close()
     return checks if seen else None
 

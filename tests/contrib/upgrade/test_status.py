@@ -170,3 +170,54 @@ def test_a_command_that_hangs_is_unknown_within_the_timeout(tmp_path: Path) -> N
         3,
         f"UPGRADE_STATUS UNKNOWN - {script} gave no answer within 1s\n",
     )
+
+
+# nova-status has no --json: the check runs it again without, and reads the table.
+NOVA = ROOT / ".work" / "cloud-venv" / "bin" / "nova-status"
+
+
+def test_nova_status_against_the_real_cloud(cloud: dict[str, Any]) -> None:
+    conf = cloud["cloud"].settings.dir("nova") / "nova.conf"
+    proc = run_osops(
+        "check", "run", "upgrade_status", "--service", "nova", "--command", str(NOVA),
+        "--config-file", str(conf), "-v", "-t", "60",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout
+    first, *details = proc.stdout.splitlines()
+    assert first == (
+        "UPGRADE_STATUS OK - nova-status: 7 checks, exit 0 | "
+        "failures=0;;0;0 warnings=0;0;;0 checks=7;;;0"
+    )
+    assert details == [
+        "Cells v2: Success",
+        "Placement API: Success",
+        "Cinder API: Success",
+        "Policy File JSON to YAML Migration: Success",
+        "Older than N-1 computes: Success",
+        "hw_machine_type unset: Success",
+        "Service User Token Configuration: Success",
+    ]
+
+
+def test_nova_status_names_the_failing_check_with_its_whole_details(
+    cloud: dict[str, Any], tmp_path: Path
+) -> None:
+    """Nova without its service token fails one sub-check; its details, a URL the table
+    wrapped mid-word, come out whole."""
+    conf = cloud["cloud"].settings.dir("nova") / "nova.conf"
+    text = conf.read_text()
+    assert "send_service_user_token = true\n" in text
+    (tmp_path / "nova.conf").write_text(
+        text.replace("send_service_user_token = true\n", "send_service_user_token = false\n")
+    )
+    proc = run_osops(
+        "check", "run", "upgrade_status", "--service", "nova", "--command", str(NOVA),
+        "--config-file", str(tmp_path / "nova.conf"), "-t", "60",
+    )  # fmt: skip
+    assert (proc.returncode, proc.stdout) == (
+        2,
+        "UPGRADE_STATUS CRITICAL - 1 of 7 failed: Service User Token Configuration: "
+        "Service user token configuration is required for all Nova services. For more "
+        "details see the following: https://docs.openstack.org/nova/latest/admin/"
+        "configuration/service-user-token.html | failures=1;;0;0 warnings=0;0;;0 checks=7;;;0\n",
+    )

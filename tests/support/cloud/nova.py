@@ -58,7 +58,9 @@ def _conf(settings: Settings, url: Any) -> dict[str, Any]:
         "os_region_name": "RegionOne",
         "catalog_info": "volumev3:cinderv3:publicURL",
     }
-    sections["service_user"] = {**settings.password_auth(), "send_service_user_token": False}
+    # Nova sends its service token with the user's (as deployments must since CVE-2023-2088):
+    # Cinder lets only Nova delete an attachment Nova made.
+    sections["service_user"] = {**settings.password_auth(), "send_service_user_token": True}
     sections["scheduler"] = {"workers": 1, "discover_hosts_in_cells_interval": -1}
     sections["conductor"] = {"workers": 1}
     sections["vnc"] = {"enabled": False}
