@@ -27,6 +27,7 @@ class StdoutGuard(io.TextIOBase):
         #: First text caught of each plugin that printed, by its name.
         self.caught: dict[str, str] = {}
         self._report = report
+        self._reported: set[str] = set()
         self._local = threading.local()
         self._lock = threading.Lock()
 
@@ -43,12 +44,22 @@ class StdoutGuard(io.TextIOBase):
             return self.real.write(text)
         owner = stack[-1]
         with self._lock:
-            first = owner not in self.caught
-            if first or len(self.caught[owner]) < 200:
+            if len(self.caught.get(owner, "")) < 200:
                 self.caught[owner] = self.caught.get(owner, "") + text
-        if first and self._report is not None:
-            self._report(owner, text)
+            line = self.caught[owner]
+            complete = "\n" in line and owner not in self._reported
+        if complete:  # print() writes its parts one by one: report the whole line
+            self.report(owner)
         return len(text)
+
+    def report(self, owner: str) -> None:
+        """Report a plugin's print once: its first line."""
+        with self._lock:
+            if owner in self._reported:
+                return
+            self._reported.add(owner)
+        if self._report is not None:
+            self._report(owner, self.caught[owner].partition("\n")[0])
 
     def flush(self) -> None:
         if not self.stack():
@@ -92,7 +103,7 @@ def active() -> StdoutGuard | None:
 def stdout_guarded(report: Callable[[str, str], None] | None = None) -> Iterator[StdoutGuard]:
     """Stand a guard in for ``sys.stdout`` for the block (the one in place, if any).
 
-    :param report: called once per plugin, at its first write: (its name, the text)
+    :param report: called once per plugin that printed: (its name, its first line)
     """
     current = active()
     if current is not None:
@@ -104,6 +115,8 @@ def stdout_guarded(report: Callable[[str, str], None] | None = None) -> Iterator
         yield guard
     finally:
         sys.stdout = guard.real
+        for owner in list(guard.caught):  # prints that never ended their line
+            guard.report(owner)
 
 
 @contextlib.contextmanager

@@ -81,7 +81,7 @@ def test_a_filter_that_prints_leaves_the_json_lines_whole(
         "three",
     ] * 2
     assert err == (
-        "filter 'noisy' printed 'saw' to standard output; osops kept it off "
+        "filter 'noisy' printed 'saw 1' to standard output; osops kept it off "
         "(plugins log, never print)\n"
     )
 
