@@ -101,7 +101,5 @@ def _printed(owner: str, text: str) -> None:
     from osops import guard
 
     logging.getLogger("osops.guard").warning(
-        "%s printed %s to standard output; osops kept it off (plugins log, never print)",
-        owner,
-        guard.shown(text),
+        "%s; osops kept it off (plugins log, never print)", guard.printed(owner, text)
     )

@@ -139,6 +139,13 @@ def plugin_fault(exc: BaseException) -> bool:
     return not isinstance(exc, KeyboardInterrupt | GeneratorExit)
 
 
+def printed(where: str, text: str) -> str:
+    """``filter 'x' printed 'text' to standard output during import``, from a running mark."""
+    who, _, phase = where.partition(" during ")
+    during = f" during {phase}" if phase else ""
+    return f"{who} printed {shown(text)} to standard output{during}"
+
+
 def shown(text: str, limit: int = 60) -> str:
     """Caught output as it is quoted in a message: one line, at most ``limit`` characters."""
     one = " ".join(text.split())

@@ -9,7 +9,7 @@ from typing import Any
 
 import stevedore
 
-from osops import conformance, plugins
+from osops import conformance, guard, plugins
 from osops.fixes import likely_fix
 from osops.kinds import BY_NAMESPACE, KINDS
 from osops.plugins import EntryPoint, contract_fix, describe_error, scan
@@ -49,7 +49,9 @@ def extension_manager(
         LOG.debug("plugin %s in %s failed to load: %s", entry_point.name, namespace, exc)
         failures[entry_point.name] = exc
 
-    return stevedore.ExtensionManager(namespace, on_load_failure_callback=record)
+    # What a plugin prints on import is kept off the listing (osops.guard).
+    with guard.running(f"a plugin of {namespace} during import"):
+        return stevedore.ExtensionManager(namespace, on_load_failure_callback=record)
 
 
 def inspect(

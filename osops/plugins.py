@@ -7,6 +7,7 @@ import os
 import re
 import sys
 
+from osops import guard
 from osops.exceptions import PluginLoadError, PluginNotFound
 from osops.kinds import BY_NAMESPACE, kind
 from osops.value import Value
@@ -171,7 +172,9 @@ def load_entry(entry: EntryPoint) -> type[Any]:
     :raises PluginLoadError: with the error and its likely fix
     """
     try:
-        obj: Any = importlib.import_module(entry.module)
+        # What it prints on import is kept off standard output (osops.guard).
+        with guard.running(f"{entry.kind} {entry.name!r} during import"):
+            obj: Any = importlib.import_module(entry.module)
         for part in entry.attr.split(".") if entry.attr else ():
             obj = getattr(obj, part)
     except BaseException as exc:  # any import-time failure (sys.exit too) breaks the plugin

@@ -116,7 +116,7 @@ def main(
                     out.write(USAGE + "\n")
                     return int(State.UNKNOWN)
                 raise UsageError(USAGE)
-            with guard.running(f"check {name!r} during import"):
+            with guard.running(f"check {name!r} during import"):  # a load= of tests too
                 cls = (load or load_check)(name)
             if any(a in ("-h", "--help") for a in argv[1:]):
                 out.write(build_parser(name, cls).format_help())
@@ -152,10 +152,9 @@ def printed_result(result: CheckResult, where: str, text: str) -> CheckResult:
 
     :param where: ``check 'NAME' during PHASE``, as it was marked running
     """
-    who, _, phase = where.partition(" during ")
     summary = (
-        f"{who} printed {guard.shown(text)} to standard output during {phase}; osops kept it "
-        "off the status line (log it, or yield Detail(text))"
+        f"{guard.printed(where, text)}; osops kept it off the status line "
+        "(log it, or yield Detail(text))"
     )
     details = (f"the result it would have had: {result.state.name} - {result.summary}",)
     return CheckResult(result.name, State.UNKNOWN, summary, details=details, check=result.check)

@@ -103,9 +103,8 @@ class ExportDashboard(Plugins, DocumentCommand):
             known = ", ".join(os.path.basename(p)[:-5] for p in definitions.files(parsed_args.dir))
             raise DashboardError(f"no dashboard named {parsed_args.name!r} (known: {known})")
         owner = f"exporter {parsed_args.to!r}"
-        with guard.running(owner):  # what it prints stays off the document (osops.guard)
-            cls = plugins.load("exporter", parsed_args.to, self.manager("exporter"))
+        cls = plugins.load("exporter", parsed_args.to, self.manager("exporter"))
         options = parse_options(cls.arguments, parsed_args.options, owner)
-        with guard.running(owner):
+        with guard.running(owner):  # what it prints stays off the document (osops.guard)
             text: str = cls(options).export(definitions.load(path))
         return text

@@ -14,7 +14,7 @@ import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from typing import IO, Any
 
-from osops import guard, plugins
+from osops import plugins
 from osops.exceptions import LogError, PluginLoadError, PluginNotFound, UsageError
 from osops.kinds import KINDS
 from osops.log import guarded
@@ -227,8 +227,7 @@ def _ordered(classes: Sequence[tuple[str, Any]]) -> tuple[str, ...]:
 
 def _load(kind_name: str, name: str, manager: Any = None) -> Any:
     try:
-        with guard.running(f"{kind_name} {name!r}"):
-            return plugins.load(kind_name, name, manager)
+        return plugins.load(kind_name, name, manager)
     except PluginNotFound as exc:
         raise UsageError(str(exc)) from None
 

@@ -39,6 +39,15 @@ class Crashes(Sink):
     def write(self, records):
         return 1 / 0
 '''
+LOUD_IMPORT = '''
+from osops.log.base import Filter
+print("loading loud_import")
+
+class Passes(Filter):
+    """Passes every record on."""
+    def process(self, record):
+        return record
+'''
 ENTRY_POINTS = """[osops.log.filter]
 noisy = mistakes:Noisy
 forgetful = mistakes:Forgetful
@@ -83,6 +92,29 @@ def test_a_filter_that_prints_leaves_the_json_lines_whole(
     assert err == (
         "filter 'noisy' printed 'saw 1' to standard output; osops kept it off "
         "(plugins log, never print)\n"
+    )
+
+
+def test_a_filter_that_prints_when_imported(tmp_path: Path, logs: list[str]) -> None:
+    loud = fake_distribution(
+        tmp_path / "site",
+        "osops-loud",
+        {"loud_import.py": LOUD_IMPORT},
+        "[osops.log.filter]\nloud = loud_import:Passes\n",
+    )
+    listed = run_osops("plugin", "list", "--kind", "filter", "-f", "json", env=loud)
+    assert {row["Name"]: row["Status"] for row in json.loads(listed.stdout)}["loud"] == "ok"
+    assert listed.stderr == (
+        "a plugin of osops.log.filter printed 'loading loud_import' to standard output during "
+        "import; osops kept it off (plugins log, never print)\n"
+    )
+    code, out, err = _parse(loud, logs[:1], "loud")
+    assert (code, len(out.splitlines()), err) == (
+        0,
+        3,
+        "filter 'loud' printed 'loading loud_import' to standard output during import; "
+        "osops kept it off "
+        "(plugins log, never print)\n",
     )
 
 
