@@ -75,6 +75,17 @@ class Check(abc.ABC):
         """
         return evaluation.evaluate(self, name, warning or {}, critical or {}, alarm, plugin)
 
+    def ranges(self) -> Mapping[str, tuple[str | None, str | None]]:
+        """Default (warning, critical) ranges by perfdata label that follow from
+        the check's options, over the declared ones (None keeps the declared
+        one); ``-w``/``-c`` still win.
+
+        For a comparison an option sets up: galera's ``--expected-size 3`` is
+        ``cluster_size``'s critical range ``3:``, so the framework compares, not
+        ``probe``. Default: none.
+        """
+        return {}
+
     @abc.abstractmethod
     def probe(self) -> Iterable[nagiosplugin.Metric | Detail]:
         """Measure the service.
@@ -83,7 +94,7 @@ class Check(abc.ABC):
 
         * a number: yield :func:`metric` (its label declared in ``perfdata``);
           whether it is WARNING or CRITICAL is for the thresholds (``-w``/``-c``,
-          the declared defaults), never compared here;
+          :meth:`ranges`, the declared defaults), never compared here;
         * a fact that is not a number: yield :class:`Detail`, with a state only
           when the fact decides one by itself ("cluster not Primary", "HTTP 500,
           expected 200"), OK for a fact worth the status line;

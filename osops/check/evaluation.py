@@ -130,21 +130,26 @@ def evaluate(
         running checks in threads enforce it themselves
     :param plugin: the plugin's name, when ``name`` is a suite entry's
     """
-    for perf in check.perfdata:
-        for which, given in (("warning", warning), ("critical", critical)):
-            default = getattr(perf, which)
-            if perf.label not in given and default is not None and not valid_range(default):
+    ranges = {perf.label: (perf.warning, perf.critical) for perf in check.perfdata}
+    for label, (warns, crits) in check.ranges().items():  # None keeps the declared one
+        ranges[label] = (warns or ranges[label][0], crits or ranges[label][1])
+    warning_of = {label: warning.get(label, ranges[label][0]) for label in ranges}
+    critical_of = {label: critical.get(label, ranges[label][1]) for label in ranges}
+    units = {perf.label: perf.uom for perf in check.perfdata}
+    for which, given, final in (
+        ("warning", warning, warning_of),
+        ("critical", critical, critical_of),
+    ):
+        for label, value in final.items():
+            if label not in given and value is not None and not valid_range(value):
                 raise CheckError(
-                    f"check {plugin or name!r} declares default {which} {default!r} for "
-                    f"{perf.label!r}, which is no Nagios range (e.g. '0.5', '10:', '~:2'; "
-                    f"the unit belongs in uom={perf.uom or 'UNIT'!r})"
+                    f"check {plugin or name!r} declares default {which} {value!r} for "
+                    f"{label!r}, which is no Nagios range (e.g. '0.5', '10:', '~:2'; "
+                    f"the unit belongs in uom={units[label] or 'UNIT'!r})"
                 )
     contexts = [
         nagiosplugin.ScalarContext(
-            perf.label,
-            warning.get(perf.label, perf.warning),
-            critical.get(perf.label, perf.critical),
-            fmt_metric=perf.fmt,
+            perf.label, warning_of[perf.label], critical_of[perf.label], fmt_metric=perf.fmt
         )
         for perf in check.perfdata
     ]
@@ -174,8 +179,8 @@ def evaluate(
             r.metric.name,
             r.metric.value,
             r.metric.uom or "",
-            warning.get(r.metric.context, resource.declared[r.metric.context].warning),
-            critical.get(r.metric.context, resource.declared[r.metric.context].critical),
+            warning_of[r.metric.context],
+            critical_of[r.metric.context],
             r.metric.min,
             r.metric.max,
         )

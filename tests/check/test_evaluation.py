@@ -115,6 +115,31 @@ def test_a_critical_range_alone_keeps_the_declared_warning() -> None:
     assert (result.state, result.summary) == (State.CRITICAL, "load is 3 (outside range 0:2)")
 
 
+class Expecting(Disks):
+    """``ranges()`` from an option: at least ``zone`` disks, and load's warning moved."""
+
+    def ranges(self) -> dict[str, tuple[str | None, str | None]]:
+        return {"used": (None, f"{self.options['zone']}:"), "load": ("2", None)}
+
+
+def test_ranges_from_options_are_defaults_under_the_command_line() -> None:
+    def run_expecting(*items: Any, critical: tuple[str, ...] = ()) -> CheckResult:
+        check = Expecting({"items": items, "region": "r1", "zone": "3"}, 5.0)
+        limits = thresholds(Expecting, "disks", critical, "critical")
+        return check.run("disks", {}, limits, alarm=False).replace(duration=0.0)
+
+    result = run_expecting(metric("load", 1), metric("used", 2, "vda"))
+    assert sorted(result.perfdata, key=lambda p: p.label) == [
+        PerfValue("load", 1, "", "2", "10"),  # None: the declared critical stays
+        PerfValue("used[vda]", 2, "%", None, "3:", 0, 100),
+    ]
+    assert (result.state, result.summary) == (State.CRITICAL, "used[vda] at 2 (outside range 3:)")
+    result = run_expecting(metric("load", 1), metric("used", 2, "vda"), critical=("used=1:",))
+    assert PerfValue("used[vda]", 2, "%", None, "1:", 0, 100) in result.perfdata
+    assert (result.state, result.summary) == (State.OK, "load is 1")
+    assert run_expecting(metric("load", 3)).state == State.WARNING
+
+
 def test_a_detail_with_a_label_explains_its_metric_when_not_ok() -> None:
     items = (
         metric("load", 1),

@@ -145,10 +145,14 @@ class Galera(Check):
         state = _STATE_OF_NODE.get(local, State.CRITICAL)
         yield Detail(f"node {local}", state)
         expected = self.options["expected_size"]
-        if expected and size < expected:
-            yield Detail(f"cluster size {size}, expected {expected}", State.CRITICAL)
-        elif expected:
+        if expected:  # compared by the framework: see ranges()
             yield Detail(f"cluster size {size} of {expected}", State.OK)
+            yield Detail(f"cluster size {size}, expected {expected}", label="cluster_size")
+
+    def ranges(self) -> dict[str, tuple[str | None, str | None]]:
+        """``--expected-size N``: fewer nodes than N is CRITICAL (``cluster_size`` ``N:``)."""
+        expected = self.options["expected_size"]
+        return {"cluster_size": (None, f"{expected}:")} if expected else {}
 
 
 def _reason(exc: BaseException) -> str:

@@ -34,7 +34,7 @@ def test_synced_primary_node(galera: dict[str, Any], tmp_path: Path) -> None:
     )
     emitted = {item.base_label for item in parse_perfdata(perfdata).values()}
     assert emitted == {perf.label for perf in Galera.perfdata}
-    assert "cluster_size=1;;;0" in perfdata
+    assert "cluster_size=1;;1:;0" in perfdata  # --expected-size as a critical range
 
 
 def test_cluster_smaller_than_expected_is_critical(galera: dict[str, Any], tmp_path: Path) -> None:
@@ -43,6 +43,7 @@ def test_cluster_smaller_than_expected_is_critical(galera: dict[str, Any], tmp_p
     )
     assert proc.returncode == 2
     assert proc.stdout.startswith("GALERA CRITICAL - cluster size 1, expected 3 | ")
+    assert "cluster_size=1;;3:;0" in proc.stdout
 
 
 def test_plain_mariadb_is_checked_as_mysql(mariadb: dict[str, Any], tmp_path: Path) -> None:
