@@ -16,6 +16,7 @@ _CHATTY_LIBRARIES = (
     "elasticsearch",
     "elastic_transport",
     "urllib3",
+    "pika",
     "keystoneauth",
     "stevedore",
     "osops_logging",
@@ -47,6 +48,10 @@ class OsopsApp(App):
             command_manager=CommandManager("osops.cli"),
             deferred_help=True,
         )
+        from osops.commands.complete import Complete
+
+        # cliff's own, with the checks' names and options, and no need of bash-completion.
+        self.command_manager.add_command("complete", Complete)
 
     def build_option_parser(
         self, description: str | None, version: str | None, argparse_kwargs: Any = None

@@ -14,7 +14,19 @@ class PluginNotFound(OsopsError):
 
 
 class PluginLoadError(OsopsError):
-    """A plugin is installed but cannot be imported or breaks its contract."""
+    """A plugin is installed but cannot be imported or breaks its contract.
+
+    :param reason: what is wrong and the fix, without naming the plugin (for a
+        list that names it already); the message by default
+    """
+
+    def __init__(self, message: str, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = message if reason is None else reason
+
+
+class RequirementMissing(PluginLoadError):
+    """A requirement of the plugin's distribution is not installed (``missing: ...``)."""
 
 
 class CheckError(OsopsError):

@@ -9,7 +9,7 @@ from typing import Any
 
 import stevedore
 
-from osops import conformance, guard, plugins
+from osops import conformance, guard, plugins, requirements
 from osops.fixes import likely_fix
 from osops.kinds import BY_NAMESPACE, KINDS
 from osops.plugins import EntryPoint, contract_fix, describe_error, scan
@@ -19,25 +19,42 @@ LOG = logging.getLogger(__name__)
 
 
 class PluginInfo(Value):
-    """A plugin as ``plugin list`` shows it: where it came from and whether it works."""
+    """A plugin as ``plugin list`` shows it: where it came from and whether it works.
 
-    __slots__ = ("entry", "obj", "error", "fix")
+    :param missing: ``missing: LIBRARY (pip install ...)`` when a requirement of
+        its distribution is not installed: the plugin may import, but not run
+    """
+
+    __slots__ = ("entry", "obj", "error", "fix", "missing")
 
     def __init__(
-        self, entry: EntryPoint, obj: Any = None, error: str | None = None, fix: str | None = None
+        self,
+        entry: EntryPoint,
+        obj: Any = None,
+        error: str | None = None,
+        fix: str | None = None,
+        missing: str | None = None,
     ) -> None:
         self.entry = entry
         self.obj = obj
         self.error = error
         self.fix = fix
+        self.missing = missing
 
     @property
     def ok(self) -> bool:
-        return self.error is None
+        return self.error is None and self.missing is None
 
     @property
     def status(self) -> str:
+        if self.missing is not None:
+            return self.missing
         return "ok" if self.ok else f"broken: {self.error} (fix: {self.fix})"
+
+    @property
+    def reason(self) -> str:
+        """What is wrong and the fix, without naming the plugin (a broken one's)."""
+        return self.missing or f"{self.error} (fix: {self.fix})"
 
 
 def extension_manager(
@@ -94,6 +111,7 @@ def inspect(
                 EntryPoint(kind_name, name, "", "unknown", ""),
             )
             infos.append(PluginInfo(entry, error=describe_error(exc), fix=likely_fix(exc, entry)))
+    _judge_requirements(infos)
     duplicates = conformance.duplicate_names(infos)
     for position, info in enumerate(infos):
         owners = duplicates.get((info.entry.kind, info.entry.name))
@@ -105,6 +123,23 @@ def inspect(
             )
     infos.sort(key=lambda i: (i.entry.kind, i.entry.name, i.entry.distribution))
     return infos
+
+
+def _judge_requirements(infos: list[PluginInfo]) -> None:
+    """Mark, in place, every plugin whose distribution lacks an installed requirement.
+
+    Read from the metadata, so a plugin that imports its library only where it
+    uses it is seen as unable to run before it runs.
+    """
+    present = requirements.installed()
+    judged: dict[tuple[str, tuple[str, ...]], str | None] = {}
+    for position, info in enumerate(infos):
+        key = (info.entry.distribution, info.entry.extras)
+        if key not in judged:
+            gaps = requirements.missing(*key, present=present)
+            judged[key] = requirements.describe(key[0], gaps) if gaps else None
+        if judged[key] is not None:
+            infos[position] = info.replace(missing=judged[key])
 
 
 class Stray(Value):

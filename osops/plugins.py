@@ -7,8 +7,8 @@ import os
 import re
 import sys
 
-from osops import guard
-from osops.exceptions import PluginLoadError, PluginNotFound
+from osops import guard, requirements
+from osops.exceptions import PluginLoadError, PluginNotFound, RequirementMissing
 from osops.kinds import BY_NAMESPACE, kind
 from osops.value import Value
 
@@ -34,11 +34,17 @@ class EntryPoint(Value):
 
     @property
     def module(self) -> str:
-        return self.value.partition(":")[0].strip()
+        return self.value.partition(":")[0].partition("[")[0].strip()
 
     @property
     def attr(self) -> str:
-        return self.value.partition(":")[2].strip()
+        return self.value.partition(":")[2].partition("[")[0].strip()
+
+    @property
+    def extras(self) -> tuple[str, ...]:
+        """The extras of its distribution the plugin needs: ``module:Class [extra, ...]``."""
+        inside = self.value.partition("[")[2].partition("]")[0]
+        return tuple(extra.strip() for extra in inside.split(",") if extra.strip())
 
 
 def scan(namespaces: Iterable[str] | None = None) -> list[EntryPoint]:
@@ -169,8 +175,17 @@ def load(
 def load_entry(entry: EntryPoint) -> type[Any]:
     """Import the class one entry point names, checked against its kind's contract.
 
+    :raises RequirementMissing: a requirement of its distribution is not installed
     :raises PluginLoadError: with the error and its likely fix
     """
+    # Before the import: a plugin imports its libraries where it uses them, so
+    # only the distribution's metadata tells that one is missing before it runs.
+    gaps = requirements.missing(entry.distribution, entry.extras)
+    if gaps:
+        reason = requirements.describe(entry.distribution, gaps)
+        raise RequirementMissing(
+            f"{entry.kind} {entry.name!r} from {entry.distribution}: {reason}", reason
+        )
     try:
         # What it prints on import is kept off standard output (osops.guard).
         with guard.running(f"{entry.kind} {entry.name!r} during import"):
@@ -201,9 +216,9 @@ def contract_fix(entry: EntryPoint) -> str:
 
 def _broken(entry: EntryPoint, problem: str, fix: str) -> PluginLoadError:
     """The one way a plugin that cannot be used is reported."""
+    reason = f"failed to load: {problem} (fix: {fix})"
     return PluginLoadError(
-        f"{entry.kind} {entry.name!r} from {entry.distribution} failed to load: "
-        f"{problem} (fix: {fix})"
+        f"{entry.kind} {entry.name!r} from {entry.distribution} {reason}", reason
     )
 
 

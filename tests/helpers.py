@@ -14,13 +14,18 @@ OSOPS = Path(sys.executable).parent / "osops"
 
 
 def run_osops(
-    *args: str, env: dict[str, str] | None = None, timeout: float = 60, cwd: Path | None = None
+    *args: str,
+    env: dict[str, str] | None = None,
+    timeout: float = 60,
+    cwd: Path | None = None,
+    input_text: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run the installed ``osops`` console script as Icinga or an operator would."""
     return subprocess.run(
         [str(OSOPS), *args],
         capture_output=True,
         text=True,
+        input=input_text,
         env={**os.environ, **(env or {})},
         timeout=timeout,
         check=False,

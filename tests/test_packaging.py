@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import configparser
 import os
+import re
 import subprocess
 import sys
 import zipfile
@@ -67,6 +68,7 @@ def test_contrib_imports_only_contracts_and_values(package: str) -> None:
         "osops.log.fusing",  # the fused-chain contract
         "osops.log.redaction",  # the public redaction API a fused chain applies itself
         "osops.log.redact",  # the redact filter's class, which a fused chain recognises
+        "osops.log.window",  # and the window (--since, --until, --level)
         "osops.options",
         "osops.exceptions",
         "osops.dashboard.base",
@@ -129,3 +131,77 @@ def test_wheel_holds_only_its_packages(where: str, tmp_path: Path) -> None:
         assert not [n for n in names if "/tools/" in n or "/locks/" in n]
     else:
         assert not shipped_data
+
+
+def _runtime_imports(package: Path) -> set[str]:
+    """Top-level modules a package imports at run time (not under ``if TYPE_CHECKING:``),
+    the standard library and osops's own packages left out."""
+    found: set[str] = set()
+
+    def walk(node: ast.AST) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.If) and ast.unparse(child.test) == "TYPE_CHECKING":
+                for other in child.orelse:
+                    walk(other)
+                continue
+            if isinstance(child, ast.Import):
+                found.update(alias.name.split(".")[0] for alias in child.names)
+            elif isinstance(child, ast.ImportFrom) and child.module and not child.level:
+                found.add(child.module.split(".")[0])
+            walk(child)
+
+    for source in package.rglob("*.py"):
+        walk(ast.parse(source.read_text()))
+    return {m for m in found if m not in sys.stdlib_module_names and not m.startswith("osops")}
+
+
+def _requires(setup: Path) -> set[str]:
+    """install_requires, as normalized distribution names."""
+    options = _metadata(setup)
+
+    def names(text: str) -> set[str]:
+        return {
+            re.sub(r"[-_.]+", "-", re.split(r"[\s;<>=!~\[]", line, maxsplit=1)[0]).lower()
+            for line in (raw.strip() for raw in text.splitlines())
+            if line and not line.startswith("#")
+        }
+
+    return names(options["options"]["install_requires"])
+
+
+@pytest.mark.parametrize(
+    "where, package",
+    [
+        (".", "osops"),
+        ("contrib/monitoring", "osops_monitoring"),
+        ("contrib/logging", "osops_logging"),
+        ("contrib/upgrade", "osops_upgrade"),
+    ],
+)
+def test_installing_a_distribution_brings_what_its_plugins_import(
+    where: str, package: str
+) -> None:
+    # Issue 15: an extra nobody names left plugins that fail at 3 a.m. Whatever a
+    # distribution's modules import is in its install_requires (core's contracts,
+    # cliff and stevedore, come with osops), so a plain pip install makes every
+    # registered plugin work.
+    import importlib.metadata
+
+    providers = importlib.metadata.packages_distributions()
+    required = _requires(ROOT / where / "setup.cfg")
+    core = _requires(ROOT / "setup.cfg")
+    for module in sorted(_runtime_imports(ROOT / where / package)):
+        (distribution,) = {re.sub(r"[-_.]+", "-", d).lower() for d in providers[module]}
+        assert distribution in required | core, (
+            f"{package} imports {module}: require {distribution}"
+        )
+    # An extra is for what is truly optional, and then a plugin names it in its entry
+    # point ("name = module:Class [extra]"), where plugin list finds it without an import.
+    setup = _metadata(ROOT / where / "setup.cfg")
+    named = set(re.findall(r"\[([^\]]+)\]", "\n".join(setup["options.entry_points"].values())))
+    declared = set(
+        setup["options.extras_require"] if setup.has_section("options.extras_require") else ()
+    )
+    assert declared <= {n.strip() for names in named for n in names.split(",")}, (
+        f"{where}: extras no plugin names ({sorted(declared)}): require them"
+    )

@@ -12,9 +12,10 @@ from typing import Any
 from osops import conformance, plugins
 from osops.check.base import Check
 from osops.check.settings import CONFIG, DEFAULT_TIMEOUT, FRAMEWORK
-from osops.exceptions import OsopsError, UsageError
+from osops.exceptions import PluginLoadError, UsageError
 from osops.kinds import KINDS
 from osops.options import Argument, secret_variable
+from osops.value import Value
 
 FORMATS = ("icinga2", "nagios", "json")
 
@@ -45,10 +46,24 @@ def osops_command() -> str:
     return os.path.abspath(found)
 
 
-def installed_checks(names: Iterable[str] | None = None) -> list[tuple[str, type[Check]]]:
+class Exportable(Value):
+    """The checks that can be exported, and a line for each broken one left out."""
+
+    __slots__ = ("checks", "broken")
+
+    def __init__(self, checks: list[tuple[str, type[Check]]], broken: list[str]) -> None:
+        self.checks = checks
+        self.broken = broken
+
+
+def installed_checks(names: Iterable[str] | None = None) -> Exportable:
     """Every installed check (or the named ones), loaded and verified.
 
-    :raises OsopsError: naming each check that cannot be exported, and why
+    A check broken for any reason (a requirement of its distribution not
+    installed, an import that fails, a breach of the check contract) is left
+    out, and named with what is wrong and the fix.
+
+    :raises UsageError: a check named that is not installed
     """
     wanted = set(names) if names else None
     entries = [
@@ -57,21 +72,20 @@ def installed_checks(names: Iterable[str] | None = None) -> list[tuple[str, type
     missing = (wanted or set()) - {e.name for e in entries}
     if missing:
         raise UsageError(f"no check named {', '.join(sorted(missing))}")
-    found, problems = [], []
+    found, broken = [], []
     for entry in sorted(entries, key=lambda e: e.name):
+        where = f"check {entry.name!r} from {entry.distribution} not exported"
         try:
             cls = plugins.load_entry(entry)
-        except OsopsError as exc:
-            problems.append(str(exc))
+        except PluginLoadError as exc:
+            broken.append(f"{where}: {exc.reason}")
             continue
-        broken = conformance.problems("check", entry.name, cls)
-        if broken:
-            problems.append(f"check {entry.name!r} from {entry.distribution}: {'; '.join(broken)}")
+        problems = conformance.problems("check", entry.name, cls)
+        if problems:
+            broken.append(f"{where}: {'; '.join(problems)} (fix: {plugins.contract_fix(entry)})")
             continue
         found.append((entry.name, cls))
-    if problems:
-        raise OsopsError("cannot export: " + " | ".join(problems))
-    return found
+    return Exportable(found, broken)
 
 
 def _var(check: str, option: str) -> str:

@@ -147,13 +147,37 @@ class ExportCheck(DocumentCommand):
             metavar="PATH",
             help="osops script to call (default: the one beside this Python)",
         )
+        parser.add_argument(
+            "--allow-broken",
+            action="store_true",
+            help="exit 0 when broken checks are left out (they are still named on stderr)",
+        )
         parser.add_argument("checks", nargs="*", metavar="CHECK", help="only these checks")
         return parser
+
+    #: One line per broken check left out of the export (stderr).
+    broken: list[str]
+
+    def take_action(self, parsed_args: Any) -> int:
+        self.broken = []
+        status = super().take_action(parsed_args)
+        for line in self.broken:
+            self.app.stderr.write(f"check export: {line}\n")
+        if self.broken and not parsed_args.allow_broken:
+            self.app.stderr.write(
+                f"check export: {len(self.broken)} broken "
+                f"check{'s' if len(self.broken) > 1 else ''} not exported "
+                "(--allow-broken exports the others and exits 0)\n"
+            )
+            return 1
+        return status
 
     def document(self, parsed_args: Any) -> str:
         from osops.check import export
 
-        checks = export.installed_checks(parsed_args.checks)
+        exportable = export.installed_checks(parsed_args.checks)
+        self.broken = exportable.broken
+        checks = exportable.checks
         command = parsed_args.osops or export.osops_command()
         if parsed_args.format == "icinga2":
             text = export.icinga2(checks, command, parsed_args.services)

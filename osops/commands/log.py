@@ -9,9 +9,10 @@ from typing import IO, Any
 from cliff.command import Command
 from cliff.lister import Lister
 
+from osops.commands import window as _window
 from osops.commands.common import Plugins, byte_count, job_count, seconds
 from osops.exceptions import LogError
-from osops.log import pipeline, text
+from osops.log import pipeline, progress, text
 from osops.log.base import MAX_LINE
 from osops.log.record import LogRecord
 
@@ -49,20 +50,15 @@ def _add_chain_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _chain(command: Plugins, parsed_args: Any) -> pipeline.Chain:
-    return pipeline.build_chain(
-        parsed_args.filters,
-        parsed_args.filter_options,
-        parsed_args.max_line_size,
-        command.manager("filter"),
-    )
+def _chain(
+    command: Plugins, parsed_args: Any, paths: Sequence[str] | None = None, window: bool = True
+) -> pipeline.Chain:
+    return _window.chain(parsed_args, command.manager("filter"), paths, window)
 
 
-def _records(
-    command: Plugins, parsed_args: Any, paths: Sequence[str] | None = None
-) -> Iterator[LogRecord]:
-    chain = _chain(command, parsed_args)
-    for path in parsed_args.files if paths is None else paths:
+def _records(command: Plugins, parsed_args: Any, paths: Sequence[str]) -> Iterator[LogRecord]:
+    chain = _chain(command, parsed_args, paths)
+    for path in paths:
         yield from chain.records(path)
 
 
@@ -88,28 +84,39 @@ class ParseLog(Plugins, Command):
             metavar="N",
             help="worker processes for big files (default: the CPUs available, at most 8)",
         )
+        _window.add_window_options(parser)
         return parser
 
     def take_action(self, parsed_args: Any) -> int:
+        with _window.readable(parsed_args) as paths:
+            return self._parse(parsed_args, paths)
+
+    def _parse(self, parsed_args: Any, paths: list[str]) -> int:
         from osops.log import parallel
 
         jobs = parsed_args.jobs or parallel.default_jobs()
-        chain = _chain(self, parsed_args)
+        chain = _chain(self, parsed_args, paths)
         out: IO[bytes]
         stdout = self.app.stdout
         try:
             out = open(parsed_args.output, "wb") if parsed_args.output else stdout.buffer  # noqa: SIM115
         except OSError as exc:
             raise LogError(f"--output {parsed_args.output}: {exc.strerror}") from None
+        # Records to the terminal need no progress line over them.
+        watched = parsed_args.output or not progress.watching(stdout)
+        bar = progress.start(self.app.stderr, progress.total_size(paths)) if watched else None
         try:
             stdout.flush()
             if parsed_args.format == "json":
-                parallel.write_json_lines(chain, parsed_args.files, out, jobs)
+                parallel.write_json_lines(chain, paths, out, jobs, bar)
             else:
-                for path in parsed_args.files:
-                    for record in chain.records(path):
+                for path in paths:
+                    records = chain.records(path)
+                    for record in bar.records_of(records) if bar else records:
                         out.write((text.line(record) + "\n").encode())
         finally:
+            if bar is not None:
+                bar.close()
             if parsed_args.output:
                 out.close()
             else:
@@ -125,13 +132,22 @@ class StatsLog(Plugins, Command):
         _add_chain_options(parser)
         parser.add_argument("--format", choices=("text", "json"), default="text")
         parser.add_argument("--top", type=int, default=10, help="rows per list (default 10)")
+        _window.add_window_options(parser)
         return parser
 
     def take_action(self, parsed_args: Any) -> int:
-        from osops.log.stats import Stats, render
+        from osops.log.report import render
+        from osops.log.stats import Stats
 
         stats = Stats(top=parsed_args.top)
-        stats.add(_records(self, parsed_args))
+        with _window.readable(parsed_args) as paths:
+            bar = progress.start(self.app.stderr, progress.total_size(paths))
+            records = _records(self, parsed_args, paths)
+            try:
+                stats.add(bar.records_of(records) if bar else records)
+            finally:
+                if bar is not None:
+                    bar.close()
         data = stats.as_dict()
         if parsed_args.format == "json":
             import json
@@ -149,15 +165,20 @@ class TraceLog(Plugins, Lister):
         parser = super().get_parser(prog_name)
         parser.add_argument("request_id", metavar="ID", help="req-<uuid>, local or global")
         _add_chain_options(parser)
+        _window.add_window_options(parser)
         return parser
 
     def take_action(self, parsed_args: Any) -> tuple[Sequence[str], list[tuple[Any, ...]]]:
         from osops.log import trace
 
         # Read twice: a pipe or standard input is first kept in a temporary file.
+        # The ids are linked through every record; the window only picks what is shown.
         with pipeline.seekable(parsed_args.files) as paths:
+            every = _chain(self, parsed_args, paths, window=False)
             found = trace.follow(
-                lambda: _records(self, parsed_args, paths), parsed_args.request_id
+                lambda: (r for path in paths for r in every.records(path)),
+                parsed_args.request_id,
+                lambda: _records(self, parsed_args, paths),
             )
         if not found:
             raise LogError(
@@ -232,14 +253,12 @@ class ShipLog(Plugins, Command):
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: stop.set())
         started = time.monotonic()
-        progress = None
-        if self.app.stdout.isatty():  # a person is watching: show progress (on stderr)
-
-            def progress(count: int) -> None:
-                rate = count / max(time.monotonic() - started, 1e-6)
-                self.app.stderr.write(f"\rshipped {count} records ({rate:,.0f}/s)")
-                self.app.stderr.flush()
-
+        # A person watching standard error sees bytes, records, rate and time left.
+        total = None
+        if not parsed_args.follow:
+            offsets = [state.start(path)[0] for path in parsed_args.files]
+            total = progress.total_size(parsed_args.files, offsets)
+        bar = progress.start(self.app.stderr, total, "shipped")
         shipped = ship.ship(
             parsed_args.files,
             chain,
@@ -247,12 +266,12 @@ class ShipLog(Plugins, Command):
             state,
             follow=parsed_args.follow,
             stop=stop,
-            progress=progress,
+            progress=bar.advance if bar else None,
             retry_limit=parsed_args.retry_for,
             partial_after=parsed_args.partial_after,
         )
-        if progress is not None:
-            self.app.stderr.write("\n")
+        if bar is not None:
+            bar.close()
         summary = {
             "shipped": shipped,
             "files": len(parsed_args.files),

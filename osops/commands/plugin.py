@@ -12,7 +12,7 @@ from cliff.show import ShowOne
 
 from osops import inventory, plugins
 from osops.commands.common import DocumentCommand, Plugins, StatusLister, add_output
-from osops.exceptions import OsopsError
+from osops.exceptions import OsopsError, RequirementMissing
 from osops.kinds import KINDS
 
 
@@ -101,6 +101,9 @@ class ShowPlugin(ShowOne):
         }
         try:
             obj = plugins.load_entry(entry)
+        except RequirementMissing as exc:  # what plugin list says: missing: ... (pip install ...)
+            data["status"] = exc.reason
+            return tuple(data), tuple(data.values())
         except OsopsError as exc:
             data["status"] = f"broken: {exc}"
             return tuple(data), tuple(data.values())
@@ -109,6 +112,9 @@ class ShowPlugin(ShowOne):
         data["description"] = (inspect.getdoc(obj) or "").partition("\n")[2].strip()
         for attr in KINDS[entry.kind].shown:
             data[attr] = getattr(obj, attr)
+        # build: how a plugin with compiled parts was built (compiled, or pure Python).
+        if hasattr(obj, "build"):
+            data["build"] = obj.build
         if hasattr(obj, "arguments"):
             data["arguments"] = _describe_arguments(obj.arguments)
         if hasattr(obj, "perfdata"):

@@ -6,13 +6,19 @@ import html
 import json
 import re
 import time
-from collections.abc import Sequence
 from typing import Any
 
 from osops.dashboard.base import Exporter
+from osops.dashboard.drawing import bars as _bars
+from osops.dashboard.drawing import call_label, middle, time_series
+from osops.dashboard.drawing import table as _table
+from osops.dashboard.drawing import text as _text
+from osops.dashboard.drawing import time_plot as _time_plot
 from osops.dashboard.model import Dashboard, Panel
 from osops.exceptions import DashboardError
 from osops.options import Argument
+
+__all__ = ["Html", "call_label", "middle", "time_series"]
 
 _COLOURS = {"OK": "#2e7d32", "WARNING": "#f9a825", "CRITICAL": "#c62828", "UNKNOWN": "#6a1b9a"}
 _STYLE = """
@@ -22,34 +28,8 @@ h1{margin:0 0 4px}h2{margin:28px 0 8px;border-bottom:1px solid #ccc}
 border-radius:6px;padding:10px 14px;margin:6px;min-width:320px}
 table{border-collapse:collapse}td,th{padding:3px 8px;border-bottom:1px solid #eee;text-align:left}
 .state{color:#fff;border-radius:3px;padding:1px 6px;font-weight:600}.muted{color:#777}
+.key{display:inline-block;width:10px;height:10px;margin:0 4px 0 8px;border-radius:2px}
 """
-
-
-def _text(value: Any) -> str:
-    """Any value read from a results or stats file, as HTML text: never markup."""
-    return html.escape("" if value is None else str(value), quote=True)
-
-
-def _bars(items: Sequence[tuple[str, float]], unit: str = "", colour: str = "#1565c0") -> str:
-    """A horizontal bar chart as inline SVG."""
-    if not items:
-        return '<p class="muted">no data</p>'
-    top = max(value for _, value in items) or 1.0
-    height = 22 * len(items) + 6
-    rows = []
-    for number, (label, value) in enumerate(items):
-        y = 4 + 22 * number
-        width = max(2.0, 220.0 * value / top)
-        rows.append(
-            f'<text x="0" y="{y + 14}" font-size="12">{_text(str(label)[:40])}</text>'
-            f'<rect x="260" y="{y}" width="{width:.1f}" height="16" fill="{colour}"/>'
-            f'<text x="{264 + width:.1f}" y="{y + 13}" font-size="11">'
-            f"{value:g}{_text(unit)}</text>"
-        )
-    return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="560" height="{height}" '
-        f'role="img">{"".join(rows)}</svg>'
-    )
 
 
 def _read(path: str | None, what: str) -> Any:
@@ -147,39 +127,84 @@ class Html(Exporter):
         return f'<div class="panel">{title}{self._logs(panel, stats)}</div>'
 
     def _logs(self, panel: Panel, stats: dict[str, Any] | None) -> str:
+        """A log panel drawn from ``osops log stats`` data, by what the panel asks for."""
         if not stats:
             return '<p class="muted">no log statistics given</p>'
-        if "error.type" in panel.query:
-            rows = "".join(
-                f"<tr><td>{_text(e['count'])}</td><td>{_text(e['error_type'] or '-')}"
-                f"</td><td>{_text(e['example'])}</td></tr>"
-                for e in stats["top_errors"]
-            )
-            return f"<table><tr><th>Count</th><th>Type</th><th>Example</th></tr>{rows}</table>"
-        if "http" in panel.query:
-            calls = [
-                (f"{c['method']} {str(c['path'])[-30:]}", float(c["duration_seconds"]))
-                for c in stats["slowest_api_calls"]
-            ]
-            return _bars(calls, "s", "#ef6c00")
-        if "log.level" in panel.query:
-            errors = [
+        fields = set(panel.fields) | set(panel.group_by) | set(re.findall(r"[@\w.]+", panel.query))
+        per_minute = stats.get("per_minute")
+        first, last = stats.get("first_seen"), stats.get("last_seen")
+        if panel.type == "timeseries" and "http.response.status_code" in fields:
+            if per_minute is None:
+                return _older("5xx answers per minute")
+            return _time_plot(per_minute.get("server_errors", {}), first, last, "5xx answers")
+        if panel.type == "timeseries" and "log.level" in fields:
+            if per_minute is None:
+                return _older("errors per minute")
+            return _time_plot(per_minute.get("errors", {}), first, last, "errors")
+        if "error.type" in fields:
+            tracebacks = stats.get("top_tracebacks")
+            if tracebacks is None:  # older statistics: their tracebacks among the errors
+                tracebacks = [e for e in stats.get("top_errors", []) if e.get("error_type")]
+            rows: list[tuple[Any, ...]] = [
                 (
-                    service,
-                    float(
-                        sum(
-                            n for lvl, n in levels.items() if lvl in ("ERROR", "CRITICAL", "TRACE")
-                        )
-                    ),
+                    e.get("count"),
+                    e.get("error_type"),
+                    e.get("example"),
+                    ", ".join(map(str, e.get("services") or [e.get("service") or ""])),
                 )
-                for service, levels in stats["by_service"].items()
+                for e in tracebacks
             ]
-            return _bars(errors, colour="#c62828")
-        total = [
-            (service, float(sum(levels.values())))
-            for service, levels in stats["by_service"].items()
-        ]
-        return _bars(total)
+            return _table(("Count", "Exception", "Message", "Services"), rows)
+        if "http.request.method" in fields:
+            rows = [
+                (
+                    c.get("timestamp"),
+                    c.get("service"),
+                    call_label(c.get("method"), c.get("path")),
+                    c.get("status"),
+                    f"{float(c.get('duration_seconds') or 0):.3f}s",
+                    c.get("request_id"),
+                )
+                for c in stats.get("slowest_api_calls", [])
+            ]
+            return _table(("Time", "Service", "Call", "Status", "Duration", "Request"), rows)
+        if panel.type == "logs" and "openstack.request_id" in fields:
+            failed = stats.get("failed_requests")
+            if failed is None:
+                return _older("failed requests")
+            rows = [
+                (
+                    f.get("timestamp"),
+                    f.get("host"),
+                    f.get("service"),
+                    f.get("status") or f.get("level"),
+                    f.get("request_id"),
+                    f.get("global_request_id"),
+                    ", ".join(f.get("services") or []),
+                    f.get("message"),
+                )
+                for f in failed
+            ]
+            note = (
+                '<p class="muted">Requests that failed (an error logged under their id, or a '
+                "5xx answer), earliest first; 'osops log trace ID FILE...' follows one.</p>"
+            )
+            headers = (
+                "Time",
+                "Host",
+                "Service",
+                "Status",
+                "Request",
+                "Global",
+                "Services",
+                "First",
+            )
+            return note + _table(headers, rows)
+        return '<p class="muted">this panel is drawn by Grafana and Kibana, not on this page</p>'
+
+
+def _older(what: str) -> str:
+    return f'<p class="muted">no {_text(what)}: statistics written by an older osops</p>'
 
 
 def _unit(unit: str) -> str:

@@ -12,8 +12,6 @@ go record by record in this process.
 from __future__ import annotations
 
 import collections
-import contextlib
-import itertools
 import logging
 import multiprocessing
 import os
@@ -23,11 +21,12 @@ from collections.abc import Iterator, Sequence
 from multiprocessing.pool import AsyncResult
 from typing import Any, BinaryIO
 
-import orjson
-
 from osops.exceptions import LogError
+from osops.log import worker
 from osops.log.fusing import Fused
-from osops.log.pipeline import Chain, is_stream, lines, read
+from osops.log.pipeline import Chain, is_stream, lines
+from osops.log.progress import Progress
+from osops.log.worker import record_by_record
 
 LOG = logging.getLogger(__name__)
 
@@ -36,30 +35,35 @@ LOG = logging.getLogger(__name__)
 PIECE = 1 << 20
 _READ = 1 << 20
 
-# The worker processes' chain and spool directory, set by the pool initializer.
-_WORKER: tuple[Fused, Chain, str] | None = None
-
 
 def default_jobs() -> int:
     """The CPUs this process may run on, at most 8."""
     return max(1, min(len(os.sched_getaffinity(0)), 8))
 
 
-def write_json_lines(chain: Chain, paths: Sequence[str], out: BinaryIO, jobs: int = 1) -> None:
+def write_json_lines(
+    chain: Chain,
+    paths: Sequence[str],
+    out: BinaryIO,
+    jobs: int = 1,
+    progress: Progress | None = None,
+) -> None:
     """Write every record of every file, in order, as JSON lines.
 
     :param out: a binary stream; with a file descriptor behind it, the workers'
         output is copied into it by the kernel
     :param jobs: worker processes; 1 runs everything in this process
+    :param progress: told the bytes and records of each piece written
     :raises LogError: a file cannot be read
     """
-    _keep_freed_memory()  # here and, forked, in the workers
+    worker.keep_freed_memory()  # here and, forked, in the workers
     fused = chain.fused()
     plain = [path for path in paths if fused is not None and _splittable(path)]
     if fused is None or jobs < 2 or sum(_size(path) for path in plain) < 2 * PIECE:
-        for block in json_lines(chain, paths):
+        for block in json_lines(chain, paths, progress):
             out.write(block)
         return
+    count = progress is not None  # the workers count records only for someone watching
     # Workers write their pieces to files in a spool directory (memory-backed
     # where /dev/shm is) rather than sending them back through a pipe, which
     # would cost this process a copy and a pickle of every byte. The directory
@@ -68,32 +72,47 @@ def write_json_lines(chain: Chain, paths: Sequence[str], out: BinaryIO, jobs: in
     with tempfile.TemporaryDirectory(prefix="osops-parse-", dir=shm) as spool:
         context = multiprocessing.get_context("fork")
         initargs = (fused, chain, spool)
-        with context.Pool(jobs, initializer=_start_worker, initargs=initargs) as pool:
-            window: collections.deque[AsyncResult[str | bytes]] = collections.deque()
+        with context.Pool(jobs, initializer=worker.start, initargs=initargs) as pool:
+            window: collections.deque[tuple[AsyncResult[tuple[str | bytes, int]], int]]
+            window = collections.deque()
+
+            def append_oldest() -> None:
+                result, size = window.popleft()
+                spooled, records = result.get()
+                _append(out, spooled)
+                if progress is not None:
+                    progress.advance(size, records)
+
             for path in paths:
                 if not _splittable(path):
                     while window:
-                        _append(out, window.popleft().get())
-                    for block in record_by_record(chain, path):
+                        append_oldest()
+                    for block in record_by_record(chain, path, progress=progress):
                         out.write(block)
                     continue
                 for start, stop, line in pieces(fused, path):
-                    window.append(pool.apply_async(_work, (path, start, stop, line)))
+                    work = pool.apply_async(worker.work, (path, start, stop, line, count))
+                    window.append((work, stop - start))
                     if len(window) > 2 * jobs:
-                        _append(out, window.popleft().get())
+                        append_oldest()
             while window:
-                _append(out, window.popleft().get())
+                append_oldest()
 
 
-def json_lines(chain: Chain, paths: Sequence[str]) -> Iterator[bytes]:
+def json_lines(
+    chain: Chain, paths: Sequence[str], progress: Progress | None = None
+) -> Iterator[bytes]:
     """Every record of every file, in order, as JSON lines in blocks of bytes, here."""
     fused = chain.fused()
     for path in paths:
         if fused is None or not _splittable(path):
-            yield from record_by_record(chain, path)
+            yield from record_by_record(chain, path, progress=progress)
         else:
             for start, stop, line in pieces(fused, path):
-                yield _piece(fused, chain, path, start, stop, line)
+                block = worker.piece(fused, chain, path, start, stop, line)
+                if progress is not None:
+                    progress.advance(stop - start, block.count(b"\n"))
+                yield block
 
 
 def _append(out: BinaryIO, spooled: str | bytes) -> None:
@@ -165,14 +184,19 @@ def _cut(fused: Fused, path: str, fh: Any, target: int, total: int) -> int:
 
 
 def _count_lines(fh: Any, start: int, stop: int, buffer: bytearray) -> int:
-    """The newlines between two offsets, read through ``buffer`` again and again."""
+    """The newlines between two offsets, read through ``buffer`` again and again.
+
+    No further than ``stop``: a piece is a little more than the buffer, and
+    reading a whole buffer for its last bytes read the file twice.
+    """
     fh.seek(start)
+    view = memoryview(buffer)
     count, left = 0, stop - start
     while left > 0:
-        size = fh.readinto(buffer)
+        size = fh.readinto(view[: min(left, len(buffer))])
         if not size:
             break
-        count += buffer.count(b"\n", 0, min(size, left))
+        count += buffer.count(b"\n", 0, size)
         left -= size
     return count
 
@@ -182,100 +206,3 @@ def _size(path: str) -> int:
         return os.stat(path).st_size
     except OSError:
         return 0  # reported when the file is read
-
-
-def record_by_record(
-    chain: Chain, path: str, start: int = 0, line: int = 0, stop: int | None = None
-) -> Iterator[bytes]:
-    """JSON lines from the chain run record by record (all of a file, or a range)."""
-    dumps = orjson.dumps
-    records = chain.run(read(path, start, line, stop, chain.max_line))
-    while batch := list(itertools.islice(records, 500)):
-        yield b"".join(dumps(record.to_dict()) + b"\n" for record in batch)
-
-
-def _piece(fused: Fused, chain: Chain, path: str, start: int, stop: int, line: int) -> bytes:
-    """One piece through the fused chain; record by record should the fused chain fail."""
-    try:
-        return b"".join(fused.serialize(path, start, stop, line))
-    except LogError:
-        raise
-    except Exception as exc:  # a bug in a fused chain must not lose the records
-        return b"".join(_instead(exc, chain, path, start, stop, line))
-
-
-def _instead(
-    exc: Exception, chain: Chain, path: str, start: int, stop: int, line: int
-) -> Iterator[bytes]:
-    """The piece record by record, after the fused chain failed on it."""
-    LOG.warning(
-        "fused chain failed on %s bytes %d-%d (%s); parsing that part record by record",
-        path,
-        start,
-        stop,
-        type(exc).__name__,
-    )
-    return record_by_record(chain, path, start, line, stop)
-
-
-def _start_worker(fused: Fused, chain: Chain, spool: str) -> None:
-    global _WORKER
-    _WORKER = (fused, chain, spool)
-
-
-# glibc's mallopt parameter: how much more than asked the heap grows by, and keeps.
-_M_TOP_PAD = -2
-
-
-def _keep_freed_memory() -> None:
-    """Keep 16 MiB of freed heap for reuse rather than giving it back at once (glibc).
-
-    Each block of a file is about a megabyte allocated and freed; by default
-    glibc may return the free top of the heap to the kernel after each, and
-    then every page of the next block faults in anew: in a 300k-line run,
-    80k page faults instead of 14k, and 0.4 s in the kernel instead of 0.2 s.
-    Without glibc, nothing changes.
-    """
-    import ctypes
-
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None).mallopt(_M_TOP_PAD, 16 << 20)
-
-
-def _work(path: str, start: int, stop: int, line: int) -> str | bytes:
-    """Serialize one piece into a spool file; its name goes back to the parent.
-
-    Blocks go to the file as they come, so a piece is never whole in memory.
-    Should the spool be full (a container's small /dev/shm), the piece itself
-    goes back instead, through the pool's pipe.
-    """
-    assert _WORKER is not None, "pool initializer did not run"
-    fused, chain, spool = _WORKER
-    name = None
-    try:
-        with tempfile.NamedTemporaryFile(dir=spool, delete=False) as fh:
-            name = fh.name
-            try:
-                for block in fused.serialize(path, start, stop, line):
-                    fh.write(block)
-            except (OSError, LogError):
-                raise  # the spool, most likely, or the log file gone: handled below
-            except Exception as exc:  # a bug in a fused chain must not lose the records
-                fh.seek(0)
-                fh.truncate()
-                for block in _instead(exc, chain, path, start, stop, line):
-                    fh.write(block)
-    except LogError:
-        _remove(name)
-        raise
-    except OSError as exc:
-        _remove(name)
-        LOG.debug("cannot spool a piece of %s (%s); sending it back", path, exc.strerror)
-        return _piece(fused, chain, path, start, stop, line)
-    return name
-
-
-def _remove(name: str | None) -> None:
-    if name is not None:
-        with contextlib.suppress(OSError):
-            os.unlink(name)

@@ -94,7 +94,7 @@ def ship(
     state: State,
     follow: bool = False,
     stop: threading.Event | None = None,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int, int], None] | None = None,
     retry_limit: float = 300.0,
     partial_after: float = PARTIAL_AFTER,
 ) -> int:
@@ -106,6 +106,8 @@ def ship(
     seconds before shipping stops with an error. The state file is checked
     first: nothing is shipped that could not be checkpointed.
 
+    :param progress: told, after each batch accepted, the bytes of the file it
+        covered and its records
     :raises UsageError: the state cannot be written
     :raises LogError: a file cannot be read
     :raises SinkError: the sink refused for longer than ``retry_limit``
@@ -144,6 +146,8 @@ def ship(
     for worker in workers:
         worker.start()
     shipped, running = 0, len(workers)
+    # Where each file's accepted records end, for the bytes a batch covered.
+    reached = {id(tail): tail.offset for tail in tails}
     while running:
         try:
             item = ready.get(timeout=0.2)
@@ -165,7 +169,10 @@ def ship(
             state.advance(tail.path, inode, last.end, last.line + last.raw.count("\n"))
         shipped += len(batch)
         if progress is not None:
-            progress(shipped)
+            before = reached[id(tail)]
+            reached[id(tail)] = last.end
+            # After a rotation the offsets start again: the batch covered its end.
+            progress(last.end - before if last.end >= before else last.end, len(batch))
     sink.close()
     return shipped
 

@@ -1,4 +1,4 @@
-"""What an operator wants first from a pile of logs: counts, errors, slow calls; as text."""
+"""What an operator wants first from a pile of logs: counts, errors, slow calls."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from typing import Any
 from osops.log.record import LogRecord
 
 PROBLEM_LEVELS = frozenset({"ERROR", "CRITICAL", "TRACE"})
+#: Failed requests remembered at most (the earliest are reported).
+FAILED_KEPT = 10_000
 _DIGITS = re.compile(r"\d+")
 # oslo.config's warning for an option set under a deprecated name or group, or
 # deprecated for removal ("Option "X" from group "Y" is deprecated ...").
@@ -35,6 +37,17 @@ class Stats:
         self.server_errors = 0
         self._slowest: list[tuple[int, int, LogRecord]] = []
         self._deprecations: dict[tuple[str, str, str], dict[str, Any]] = {}
+        #: The earliest and latest time of any record.
+        self.first_seen: str | None = None
+        self.last_seen: str | None = None
+        # Errors (PROBLEM_LEVELS) and 5xx answers, by service and minute ("YYYY-MM-DDTHH:MM").
+        self.errors_per_minute: collections.Counter[tuple[str, str]] = collections.Counter()
+        self.server_errors_per_minute: collections.Counter[tuple[str, str]] = collections.Counter()
+        # Tracebacks by exception type: the services that logged them.
+        self._traceback_services: dict[str, set[str]] = {}
+        # Requests that failed (an error logged under their id, or a 5xx answer), by
+        # global id where one links services, else request id: at most FAILED_KEPT.
+        self._failed: dict[str, dict[str, Any]] = {}
 
     def add(self, records: Iterable[LogRecord]) -> None:
         for record in records:
@@ -43,9 +56,24 @@ class Stats:
                 self.unparsed += 1
             service = record.service or "unknown"
             self.by_service_level[service, record.level or "UNPARSED"] += 1
+            stamp = record.timestamp
+            if stamp:
+                if self.first_seen is None or stamp < self.first_seen:
+                    self.first_seen = stamp
+                if self.last_seen is None or stamp > self.last_seen:
+                    self.last_seen = stamp
+            problem = record.level in PROBLEM_LEVELS
+            failed = record.http_status is not None and record.http_status >= 500
+            if stamp and problem:
+                self.errors_per_minute[service, stamp[:16]] += 1
+            if stamp and failed:
+                self.server_errors_per_minute[service, stamp[:16]] += 1
+            if (problem or failed) and (record.request_id or record.global_request_id):
+                self._failed_request(record, service)
             if record.error_type:
                 self.error_types[record.error_type] += 1
                 self.error_example.setdefault(record.error_type, record)
+                self._traceback_services.setdefault(record.error_type, set()).add(service)
             elif record.level in PROBLEM_LEVELS:
                 # No traceback: group by logger and the message with its numbers masked,
                 # so "retrying in 1 seconds" and "in 3 seconds" count as one problem.
@@ -64,6 +92,20 @@ class Stats:
                     heapq.heappush(self._slowest, item)
                 else:
                     heapq.heappushpop(self._slowest, item)
+
+    def _failed_request(self, record: LogRecord, service: str) -> None:
+        """Note a failed request: its earliest problem record, how many, which services."""
+        key = record.global_request_id or record.request_id or ""
+        found = self._failed.get(key)
+        if found is None:
+            if len(self._failed) >= FAILED_KEPT:
+                return
+            found = self._failed[key] = {"problems": 0, "services": set(), "record": record}
+        found["problems"] += 1
+        found["services"].add(service)
+        first: LogRecord = found["record"]
+        if record.timestamp and (not first.timestamp or record.timestamp < first.timestamp):
+            found["record"] = record
 
     def _deprecation(self, record: LogRecord) -> None:
         """Count one deprecation warning a service logged, once per host, service and text."""
@@ -145,48 +187,84 @@ class Stats:
                 for r in self.slowest
             ],
             "deprecations": self.deprecations,
+            "first_seen": self.first_seen,
+            "last_seen": self.last_seen,
+            "per_minute": {
+                "errors": _by_service(self.errors_per_minute),
+                "server_errors": _by_service(self.server_errors_per_minute),
+            },
+            "top_tracebacks": self.top_tracebacks,
+            "failed_requests": self.failed_requests,
         }
+
+    @property
+    def top_tracebacks(self) -> list[dict[str, Any]]:
+        """The most frequent exception types of tracebacks, with the services logging them."""
+        found = [
+            (count, name)
+            for name, count in self.error_types.most_common()
+            if name in self._traceback_services
+        ]
+        return [
+            {
+                "error_type": name,
+                "count": count,
+                "example": _exception(self.error_example[name]),
+                "services": sorted(self._traceback_services[name]),
+                "first_seen": self.error_example[name].timestamp,
+                "request_id": self.error_example[name].request_id,
+            }
+            for count, name in found[: self.top]
+        ]
+
+    @property
+    def failed_requests(self) -> list[dict[str, Any]]:
+        """The earliest failed requests: what to look up first (osops log trace ID)."""
+        found = sorted(
+            self._failed.values(),
+            key=lambda f: (f["record"].timestamp or "~", f["record"].request_id or ""),
+        )
+        out = []
+        for item in found[: self.top]:
+            record: LogRecord = item["record"]
+            out.append(
+                {
+                    "timestamp": record.timestamp,
+                    "host": record.host,
+                    "service": record.service or "unknown",
+                    "level": record.level,
+                    "logger": record.logger,
+                    "request_id": record.request_id,
+                    "global_request_id": record.global_request_id,
+                    "status": record.http_status,
+                    "message": _short(record),
+                    "problems": item["problems"],
+                    "services": sorted(item["services"]),
+                }
+            )
+        return out
+
+
+def _by_service(counts: collections.Counter[tuple[str, str]]) -> dict[str, dict[str, int]]:
+    """Counts keyed (service, minute) as {service: {minute: count}}, both sorted."""
+    out: dict[str, dict[str, int]] = {}
+    for (service, minute), count in sorted(counts.items()):
+        out.setdefault(service, {})[minute] = count
+    return out
+
+
+def _exception(record: LogRecord) -> str:
+    """What a traceback's exception said: its message, else its type.
+
+    Never the "Traceback (most recent call last):" header or a source line,
+    which say nothing of the error (the parser sets ``error.type`` only from
+    an exception line).
+    """
+    text = record.error_message or record.error_type or ""
+    return text if len(text) <= 100 else text[:97] + "..."
 
 
 def _short(record: LogRecord) -> str:
     # An ERROR line may have no text at all: its example is then empty.
     text = record.error_message or next(iter((record.message or "").splitlines()), "")
     return text if len(text) <= 100 else text[:97] + "..."
-
-
-def render(data: dict[str, Any]) -> str:
-    """The stats report as plain text tables."""
-    lines = [f"{data['records']} records ({data['unparsed']} unparsed)", ""]
-    levels = sorted({lvl for counts in data["by_service"].values() for lvl in counts})
-    width = max([len(s) for s in data["by_service"]] + [7])
-    lines.append("service".ljust(width) + "".join(f"{lvl:>10}" for lvl in levels))
-    for service, counts in data["by_service"].items():
-        lines.append(service.ljust(width) + "".join(f"{counts.get(lvl, 0):>10}" for lvl in levels))
-    lines += ["", "top errors:"]
-    for item in data["top_errors"]:
-        label = item["error_type"] or f"(logged by {item['logger']})"
-        lines.append(f"  {item['count']:>5}  {label}  [{item['service']}] {item['example']}")
-    if not data["top_errors"]:
-        lines.append("  none")
-    lines += [
-        "",
-        f"slowest API calls ({data['api_requests']} requests, "
-        f"{data['api_server_errors']} with 5xx):",
-    ]
-    for call in data["slowest_api_calls"]:
-        lines.append(
-            f"  {call['duration_seconds']:>9.3f}s  {call['status']}  {call['method']} "
-            f"{call['path']}  [{call['service']}] {call['request_id'] or '-'}"
-        )
-    if not data["slowest_api_calls"]:
-        lines.append("  none")
-    deprecations = data.get("deprecations", [])
-    lines += ["", f"deprecation warnings logged ({len(deprecations)} distinct):"]
-    for item in deprecations:
-        lines.append(
-            f"  {item['count']:>5}  {item['host'] or '-'} {item['service']} "
-            f"[{item['kind']}] {item['message']}"
-        )
-    if not deprecations:
-        lines.append("  none")
-    return "\n".join(lines) + "\n"

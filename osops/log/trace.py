@@ -11,14 +11,20 @@ from osops.log.record import LogRecord
 COLUMNS = ("Time", "Host", "Service", "Level", "Logger", "Request", "Message")
 
 
-def follow(read: Callable[[], Iterable[LogRecord]], wanted: str) -> list[LogRecord]:
+def follow(
+    read: Callable[[], Iterable[LogRecord]],
+    wanted: str,
+    shown: Callable[[], Iterable[LogRecord]] | None = None,
+) -> list[LogRecord]:
     """Every record of the request ``wanted`` (local or global id), merged by time.
 
     :param read: gives the records from the start; it is called twice (the ids
         first, then the records that carry them)
+    :param shown: gives the records to pick from instead of a second ``read``
+        (a window of time or level: the ids are linked through every record)
     """
     ids = related_ids(iter(read()), wanted)
-    found = [r for r in read() if r.request_id in ids or r.global_request_id in ids]
+    found = [r for r in (shown or read)() if r.request_id in ids or r.global_request_id in ids]
     found.sort(key=lambda r: (r.timestamp or "", r.file, r.offset))
     return found
 

@@ -15,7 +15,7 @@ def test_icinga2_command_per_check_with_itl_conventions() -> None:
     proc = run_osops("check", "export", "--format", "icinga2")
     assert proc.returncode == 0, proc.stderr
     text = proc.stdout
-    names = {name for name, _ in installed_checks()}
+    names = {name for name, _ in installed_checks().checks}
     assert set(re.findall(r'object CheckCommand "osops-([a-z-]+)"', text)) == {
         n.replace("_", "-") for n in names
     }
@@ -67,18 +67,39 @@ def test_unknown_check_is_named() -> None:
     assert (proc.returncode, proc.stderr.strip()) == (1, "no check named nope")
 
 
-def test_broken_check_fails_the_export_and_leaves_no_file(
+def test_broken_checks_are_left_out_named_with_their_fix_and_fail_the_export(
     broken_site: dict[str, str], tmp_path: Path
 ) -> None:
     target = tmp_path / "osops.conf"
-    target.write_text("previous, valid configuration\n")
+    target.write_text("previous configuration\n")
     proc = run_osops("check", "export", "-o", str(target), env=broken_site)
     assert proc.returncode == 1
-    assert proc.stderr.startswith("cannot export: ")
-    for name in ("broken_import", "broken_contract", "broken_abstract"):
-        assert name in proc.stderr
-    assert target.read_text() == "previous, valid configuration\n"
+    lines = proc.stderr.splitlines()
+    assert lines[0] == (
+        "check export: check 'broken_abstract' from osops-broken not exported: "
+        "osops_broken.plugins.Abstract does not implement probe (fix: make "
+        "osops_broken.plugins:Abstract honour "
+        "the check contract (CONTRIBUTING.rst))"
+    )
+    assert lines[1].startswith(
+        "check export: check 'broken_contract' from osops-broken not exported: failed to load: "
+    )
+    assert lines[2] == (
+        "check export: check 'broken_import' from osops-broken not exported: failed to load: "
+        "ModuleNotFoundError: No module named 'osops_missing_dependency' "
+        "(fix: pip install 'osops-broken[fancy]')"
+    )
+    assert lines[3:] == [
+        "check export: 3 broken checks not exported (--allow-broken exports the others and "
+        "exits 0)"
+    ]
+    # The others are exported, whole, in place of the file that was there.
+    exported = target.read_text()
+    assert 'object CheckCommand "osops-dummy"' in exported and "broken" not in exported
     assert [p.name for p in tmp_path.iterdir()] == ["osops.conf"]
+    allowed = run_osops("check", "export", "--allow-broken", env=broken_site)
+    assert allowed.returncode == 0 and allowed.stdout == exported
+    assert allowed.stderr.splitlines() == lines[:3]
 
 
 def test_output_file_is_written_whole(tmp_path: Path) -> None:
@@ -93,7 +114,7 @@ def test_no_generated_configuration_holds_a_secret() -> None:
 
     from osops.check import export
 
-    checks = [("sample", Sample), *export.installed_checks()]
+    checks = [("sample", Sample), *export.installed_checks().checks]
     texts = {
         "icinga2": export.icinga2(checks, "/usr/bin/osops", True),
         "nagios": export.nagios(checks, "/usr/bin/osops"),

@@ -16,7 +16,7 @@ from osops.dashboard.html import Html
 MARKUP = '<img src=x onerror="alert(1)">'
 ALLOWED = {
     "html", "head", "meta", "title", "style", "body", "h1", "h2", "h3", "p", "div",
-    "table", "tr", "td", "th", "span", "svg", "text", "rect",
+    "table", "tr", "td", "th", "span", "svg", "text", "rect", "line", "polyline", "circle",
 }  # fmt: skip
 
 

@@ -191,10 +191,20 @@ def test_standard_input_is_read_and_never_checkpointed(
 def test_progress_and_count(tmp_path: Path) -> None:
     log = tmp_path / "a.log"
     write(log, range(25))
-    seen: list[int] = []
+    seen: list[tuple[int, int]] = []
     sink = Recording(tmp_path / "none", log)
-    assert ship.ship([str(log)], chain(), sink, ship.State(None), progress=seen.append) == 25
-    assert seen == [10, 20, 25]
+
+    def progress(size: int, records: int) -> None:
+        seen.append((size, records))
+
+    assert ship.ship([str(log)], chain(), sink, ship.State(None), progress=progress) == 25
+    # Each accepted batch: the bytes of the file it covered, its records.
+    assert seen == [
+        (sum(len(line(n)) for n in range(0, 10)), 10),
+        (sum(len(line(n)) for n in range(10, 20)), 10),
+        (sum(len(line(n)) for n in range(20, 25)), 5),
+    ]
+    assert sum(size for size, _ in seen) == log.stat().st_size
 
 
 class Stop(threading.Event):

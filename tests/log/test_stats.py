@@ -186,6 +186,56 @@ def test_stats_json(logs: dict[str, str]) -> None:
                 "last_seen": "2024-05-02T09:00:09.000",
             }
         ],
+        # The unparsed first line has no time; the others span ten seconds.
+        "first_seen": "2024-05-02T09:00:00.000",
+        "last_seen": "2024-05-02T09:00:09.000",
+        "per_minute": {
+            "errors": {
+                "nova-api": {"2024-05-02T09:00": 6},
+                "nova-compute": {"2024-05-02T09:00": 2},
+            },
+            "server_errors": {"nova-api": {"2024-05-02T09:00": 1}},
+        },
+        "top_tracebacks": [
+            {
+                "error_type": "ValueError",
+                "count": 2,
+                "example": "no host",
+                "services": ["nova-compute"],
+                "first_seen": "2024-05-02T09:00:01.600",
+                "request_id": C1,
+            }
+        ],
+        # Earliest first: A2's 5xx answer, and the error logged by the compute node
+        # under the same global id; then C2's error, a request of its own.
+        "failed_requests": [
+            {
+                "timestamp": "2024-05-02T09:00:01.000",
+                "host": "ctl1",
+                "service": "nova-api",
+                "level": "INFO",
+                "logger": WSGI,
+                "request_id": A2,
+                "global_request_id": G,
+                "status": 500,
+                "message": '10.0.0.1 "POST /v2.1/servers HTTP/1.1" status: 500 len: 200 time: 2.2500000',
+                "problems": 2,
+                "services": ["nova-api", "nova-compute"],
+            },
+            {
+                "timestamp": "2024-05-02T09:00:07.000",
+                "host": "ctl1",
+                "service": "nova-compute",
+                "level": "ERROR",
+                "logger": "nova.compute.manager",
+                "request_id": C2,
+                "global_request_id": None,
+                "status": None,
+                "message": "disk",
+                "problems": 1,
+                "services": ["nova-compute"],
+            },
+        ],
     }
 
 
@@ -374,6 +424,11 @@ def test_stats_of_files_with_no_service_and_an_empty_error(tmp_path: Path) -> No
         "api_server_errors": 0,
         "slowest_api_calls": [],
         "deprecations": [],
+        "first_seen": "2024-05-02T09:00:08.000",
+        "last_seen": "2024-05-02T09:00:08.000",
+        "per_minute": {"errors": {"unknown": {"2024-05-02T09:00": 1}}, "server_errors": {}},
+        "top_tracebacks": [],
+        "failed_requests": [],  # an error with no request id is no request's
     }
 
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import subprocess
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,29 @@ class Node:
 
     api: str
     amqp: int
+    #: rabbitmqctl's environment (node name, epmd port, the cookie's home).
+    env: dict[str, str] = field(default_factory=dict)
+    #: Called after :meth:`restart`, to put back what the broker dropped.
+    on_restart: list[Callable[[], None]] = field(default_factory=list)
+
+    def ctl(self, *args: str) -> None:
+        subprocess.run(
+            ["/usr/lib/rabbitmq/bin/rabbitmqctl", "-n", self.env["RABBITMQ_NODENAME"], *args],
+            env={**os.environ, **self.env},
+            capture_output=True,
+            check=True,
+            timeout=120,
+        )
+
+    def restart(self) -> None:
+        """Stop and start the broker (the Erlang node stays up): every connection is
+        dropped; durable queues come back with their persistent messages, transient
+        ones do not (``on_restart`` puts back what the suite counts on)."""
+        self.ctl("stop_app")
+        self.ctl("start_app")
+        self.ctl("await_startup")
+        for again in self.on_restart:
+            again()
 
     def request(self, method: str, path: str, body: Any = None) -> Any:
         import requests
@@ -59,7 +83,7 @@ def running(where: Path) -> Iterator[Node]:
     argv = ["/usr/lib/rabbitmq/bin/rabbitmq-server"]
     try:
         with daemon(argv, api, where / "rabbitmq.log", env=env):
-            yield Node(f"http://127.0.0.1:{api}", amqp)
+            yield Node(f"http://127.0.0.1:{api}", amqp, env)
     finally:
         # epmd outlives the node it served; stop the one this node started.
         subprocess.run(
@@ -83,25 +107,34 @@ def rabbitmq(rabbitmq_node: Any) -> dict[str, Any]:
     and a monitoring user. Yields the options of the rabbitmq check: the management URL,
     the credentials, and vhost '/' (the test cloud's services use vhost 'openstack')."""
     node = rabbitmq_node
-    node.request(
-        "PUT", "/api/users/osops", {"password": RABBIT_USER["password"], "tags": "monitoring"}
-    )
-    node.request("PUT", "/api/permissions/%2F/osops", {"configure": "", "write": "", "read": ".*"})
-    node.request("PUT", "/api/queues/%2F/work", {"durable": False})
-    for n in range(3):
+
+    def seed() -> None:
         node.request(
-            "POST",
-            "/api/exchanges/%2F/amq.default/publish",
-            {
-                "properties": {},
-                "routing_key": "work",
-                "payload": f"job {n}",
-                "payload_encoding": "string",
-            },
+            "PUT", "/api/users/osops", {"password": RABBIT_USER["password"], "tags": "monitoring"}
         )
-    wait_until(
-        lambda: node.request("GET", "/api/queues/%2F/work").get("messages_ready") == 3,
-        30,
-        "rabbitmq queue statistics",
-    )
+        node.request(
+            "PUT", "/api/permissions/%2F/osops", {"configure": "", "write": "", "read": ".*"}
+        )
+        node.request("PUT", "/api/queues/%2F/work", {"durable": False})
+        if node.request("GET", "/api/queues/%2F/work").get("messages_ready") == 3:
+            return  # a restart kept it (it drops transient queues)
+        for n in range(3):
+            node.request(
+                "POST",
+                "/api/exchanges/%2F/amq.default/publish",
+                {
+                    "properties": {},
+                    "routing_key": "work",
+                    "payload": f"job {n}",
+                    "payload_encoding": "string",
+                },
+            )
+        wait_until(
+            lambda: node.request("GET", "/api/queues/%2F/work").get("messages_ready") == 3,
+            30,
+            "rabbitmq queue statistics",
+        )
+
+    seed()
+    node.on_restart.append(seed)  # a test that restarts the broker leaves this as it was
     return {"url": node.api, **RABBIT_USER, "vhost": "/"}

@@ -31,9 +31,13 @@ OSLO_IN_SYSLOG: Final = re.compile(
     re.DOTALL,  # journald and rsyslog turn a traceback's newlines into "#012"
 )
 
-# wsgi access line: 10.0.0.1 "GET /v2.1/servers HTTP/1.1" status: 200 len: 1893 time: 0.24
+# wsgi access line: 10.0.0.1 "GET /v2.1/servers HTTP/1.1" status: 200 len: 1893 time: 0.24,
+# the whole message (matched from its start). Behind a proxy eventlet writes the
+# X-Forwarded-For addresses, then the proxy's: "10.0.0.1,10.0.0.2 ..."; the client
+# is the first.
 ACCESS: Final = re.compile(
-    r"(?P<client>[0-9a-fA-F.:]+|-),? \"(?P<method>[A-Z]+) (?P<path>\S+)(?: HTTP/[\d.]+)?\" "
+    r"(?P<client>[0-9a-fA-F.:]+|-)(?:,[0-9a-fA-F.:]*)* \"(?P<method>[A-Z]+) (?P<path>\S+)"
+    r"(?: HTTP/[\d.]+)?\" "
     r"status: (?P<status>\d{3})\s+len: (?P<len>\d+)(?:\s+microversion: \S+)?"
     r"\s+time: (?P<time>\d+(?:\.\d+)?)"
 )

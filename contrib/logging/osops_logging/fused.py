@@ -27,34 +27,46 @@ from osops.log.fusing import Fused, Step
 from osops.log.record import FIELDS
 from osops.log.redact import Redact
 from osops.log.redaction import Scanner, continues_key, mask, prefilter, redact_bytes
+from osops.log.window import Window
 from osops_logging.enrich import Enrich
 from osops_logging.lines import END, RAW, LineParser
 from osops_logging.parse import Parse
 
 # Bytes read, redacted and serialized at a time: a block's transient memory
 # (about four times this) fits in the freed heap glibc is asked to keep
-# (osops.log.parallel._keep_freed_memory), so its pages are reused, not faulted in.
+# (osops.log.worker.keep_freed_memory), so its pages are reused, not faulted in.
 BLOCK: Final = 1 << 18
 SERVICE: Final = FIELDS["service"]
 HOST: Final = FIELDS["host"]
 MESSAGE: Final = FIELDS["message"]
+TIMESTAMP: Final = FIELDS["timestamp"]
+LEVEL: Final = FIELDS["level"]
 
 
 def fuse(steps: Sequence[Step]) -> DefaultChain | None:
-    """The fused chain, when ``steps`` is exactly redact, parse, enrich (not subclasses)."""
-    if [cls for _, cls, _ in steps] != [Redact, Parse, Enrich]:
+    """The fused chain, when ``steps`` is exactly redact, parse, enrich (not subclasses),
+    and maybe the window of ``--since/--until/--level`` after them."""
+    classes = [cls for _, cls, _ in steps]
+    if classes not in ([Redact, Parse, Enrich], [Redact, Parse, Enrich, Window]):
         return None
     # Compiled here, before osops log parse forks its workers, they inherit it.
     prefilter()
-    return DefaultChain(steps[1][2], steps[2][2])
+    window = steps[3][2] if len(steps) == 4 else None
+    return DefaultChain(steps[1][2], steps[2][2], window)
 
 
 class DefaultChain(Fused):
-    """redact, parse, enrich over byte ranges of plain files; picklable (options only)."""
+    """redact, parse, enrich (and window) over byte ranges of plain files; picklable."""
 
-    def __init__(self, parse_options: Mapping[str, Any], enrich_options: Mapping[str, Any]):
+    def __init__(
+        self,
+        parse_options: Mapping[str, Any],
+        enrich_options: Mapping[str, Any],
+        window_options: Mapping[str, Any] | None = None,
+    ):
         self.parse_options = dict(parse_options)
         self.enrich_options = dict(enrich_options)
+        self.window_options = dict(window_options) if window_options is not None else None
 
     def _parser(self, path: str) -> LineParser:
         options = self.parse_options
@@ -72,6 +84,8 @@ class DefaultChain(Fused):
         parser = self._parser(path)
         service, host = Enrich(self.enrich_options).names(path)
         dumps = orjson.dumps
+        # The window's own test, on each record's time and level (as Window.process).
+        window = Window(self.window_options) if self.window_options is not None else None
         scanner = Scanner()  # a private key block may go on from one block to the next
         offset, number = start, line
         try:
@@ -92,13 +106,16 @@ class DefaultChain(Fused):
                     end = offset + size + 1
                     done = parser.feed(raw, offset, number, end)
                     offset = end
-                    if done is not None:
+                    if done is not None and (
+                        window is None or window.admits(done.get(TIMESTAMP), done.get(LEVEL))
+                    ):
                         out.append(dumps(_finish(done, service, host)))
                 if out:
                     out.append(b"")
                     yield b"\n".join(out)
         for done in parser.flush():
-            yield dumps(_finish(done, service, host)) + b"\n"
+            if window is None or window.admits(done.get(TIMESTAMP), done.get(LEVEL)):
+                yield dumps(_finish(done, service, host)) + b"\n"
 
 
 def _blocks(fh: Any, remaining: int, limit: int) -> Iterator[tuple[bytes, int]]:

@@ -42,10 +42,13 @@ INSTANCE_UUID: Final = FIELDS["instance_uuid"]
 LABELS: Final = "labels"
 RAW: Final = "raw"
 END: Final = "end"
-_ACCESS: Final = tuple(
-    FIELDS[a] for a in ("http_method", "url_path", "http_status", "http_bytes", "duration_ns")
-)
+# An access line's fields, set one by one (no tuple zipped into the dict).
 _CLIENT_IP: Final = FIELDS["client_ip"]
+_METHOD: Final = FIELDS["http_method"]
+_PATH: Final = FIELDS["url_path"]
+_STATUS: Final = FIELDS["http_status"]
+_BYTES: Final = FIELDS["http_bytes"]
+_DURATION: Final = FIELDS["duration_ns"]
 
 _CONTINUING: Final = frozenset({"TRACE", "ERROR"})
 _KILO_CONTEXT: Final = tuple(
@@ -86,6 +89,10 @@ _CONTEXT: Final = tuple(
     )
 )
 _CONTEXT_CACHE: Final = 4096
+REQUEST_ID: Final = FIELDS["request_id"]
+GLOBAL_REQUEST_ID: Final = FIELDS["global_request_id"]
+# Context tokens that mean "not set".
+_UNSET: Final = frozenset({"-", "None", ""})
 
 
 class _Held:
@@ -135,6 +142,9 @@ class LineParser:
         # The open records by pid and logger: those a TRACE or ERROR line may continue.
         self._open: dict[tuple[int, str], _Held] = {}
         self._contexts: dict[str, dict[str, str]] = {}
+        # A context's identity (all but its request ids) by its text, per shape.
+        self._identities: dict[str, dict[str, str]] = {}
+        self._kilo_identities: dict[str, dict[str, str]] = {}
         # Whether the line just read had a request context ("[-]" included): the head
         # of a record, which a traceback's lines never have (at most an instance).
         self._headed = False
@@ -327,32 +337,80 @@ class LineParser:
         fields[LOGGER] = logger
         self._headed = ctx is not None and not ctx.startswith("instance: ")
         if ctx is not None and ctx != "-":
-            context = self._contexts.get(ctx)
-            if context is not None:
-                fields.update(context)
-            elif ctx.startswith("instance: "):
+            if ctx.startswith("instance: "):
                 msg = f"[{ctx}] {msg}"  # Kilo TRACE lines have no context, only the instance
             else:
-                if len(self._contexts) >= _CONTEXT_CACHE:
-                    self._contexts.clear()
-                context = self._contexts[ctx] = self._context(ctx)
-                fields.update(context)
+                self._apply_context(fields, ctx)
         if msg.startswith("[instance: "):
             match = formats.INSTANCE.match(msg)
             if match is not None:
                 fields[INSTANCE_UUID] = match.group("uuid")
                 msg = msg[match.end() :]
         if '" status: ' in msg:
-            match = formats.ACCESS.search(msg)
+            match = formats.ACCESS.match(msg)
             if match is not None:
                 client, method, path, status, length, seconds = match.groups()
                 if client != "-":
                     fields[_CLIENT_IP] = client
-                values = (method, path, int(status), int(length), round(float(seconds) * 1e9))
-                fields.update(zip(_ACCESS, values, strict=True))
+                fields[_METHOD] = method
+                fields[_PATH] = path
+                fields[_STATUS] = int(status)
+                fields[_BYTES] = int(length)
+                fields[_DURATION] = round(float(seconds) * 1e9)
         msg = msg.rstrip()
         if msg:
             fields[MESSAGE] = msg
+
+    def _apply_context(self, fields: dict[str, Any], ctx: str) -> None:
+        """Set the fields of a request context, as :meth:`_context` gives them.
+
+        Real logs carry a new request id on nearly every line, and the same
+        few identities (user, project, domains) after it: the fields of the
+        identity are cached, keyed by its text, and the ids set apart, in the
+        order :meth:`_context` gives them.
+        """
+        parts = ctx.split(None, 2)  # the rest keeps its inner spacing: its own key
+        count = len(parts)
+        if count >= 2:
+            first: str = parts[0]
+            second: str = parts[1]
+            identity: str
+            cached: dict[str, str] | None
+            if second.startswith("req-"):  # Pike on: global request id, request id
+                identity = parts[2] if count == 3 else ""
+                cached = self._identities.get(identity)
+                if cached is None:
+                    cached = self._identity(self._identities, identity, ctx)
+                if first not in _UNSET:
+                    fields[GLOBAL_REQUEST_ID] = first
+                fields[REQUEST_ID] = second
+                fields.update(cached)
+                return
+            if first.startswith("req-"):  # Kilo to Ocata: the request id first
+                identity = second if count == 2 else f"{second} {parts[2]}"
+                cached = self._kilo_identities.get(identity)
+                if cached is None:
+                    cached = self._identity(self._kilo_identities, identity, ctx)
+                fields[REQUEST_ID] = first
+                fields.update(cached)
+                return
+        context = self._contexts.get(ctx)  # any other shape: cached whole
+        if context is None:
+            if len(self._contexts) >= _CONTEXT_CACHE:
+                self._contexts.clear()
+            context = self._contexts[ctx] = self._context(ctx)
+        fields.update(context)
+
+    def _identity(self, cache: dict[str, dict[str, str]], key: str, ctx: str) -> dict[str, str]:
+        """The fields of a context but its request ids, cached under ``key``."""
+        if len(cache) >= _CONTEXT_CACHE:
+            cache.clear()
+        found = cache[key] = {
+            name: value
+            for name, value in self._context(ctx).items()
+            if name != REQUEST_ID and name != GLOBAL_REQUEST_ID
+        }
+        return found
 
     @staticmethod
     def _context(text: str) -> dict[str, str]:
@@ -370,9 +428,7 @@ class LineParser:
         else:
             names = _CONTEXT  # Rocky on: global_request_id request_id user ... system_scope
         return {
-            name: token
-            for name, token in zip(names, tokens, strict=False)
-            if token not in ("-", "None", "")
+            name: token for name, token in zip(names, tokens, strict=False) if token not in _UNSET
         }
 
     def _finish(self, fields: dict[str, Any]) -> None:

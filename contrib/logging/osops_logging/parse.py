@@ -9,6 +9,7 @@ from osops.log.base import Filter
 from osops.log.fusing import Fused, Step
 from osops.log.record import FIELDS, LogRecord
 from osops.options import Argument
+from osops_logging import lines as machine
 from osops_logging.lines import END, LABELS, RAW, LineParser
 
 _ATTRIBUTES = {ecs: attr for attr, ecs in FIELDS.items()} | {RAW: RAW, END: END}
@@ -23,6 +24,13 @@ def _apply(record: LogRecord, fields: dict[str, Any]) -> LogRecord:
         else:
             setattr(record, _ATTRIBUTES[key], value)
     return record
+
+
+def _build() -> str:
+    """Which build of the state machine and grammars is installed (contrib/logging/setup.py)."""
+    if str(machine.__file__).endswith(".py"):
+        return "pure Python (no C compiler when installed, or OSOPS_MYPYC=0)"
+    return "compiled by mypyc"
 
 
 class Parse(Filter):
@@ -50,6 +58,8 @@ class Parse(Filter):
     )
     on_error = "keep"  # an unparsable record is still shipped, tagged
     default_order = 10  # right after redaction: every field parsed is then clean
+    #: ``osops plugin show filter parse`` says which build runs.
+    build = _build()
 
     def __init__(self, options: Mapping[str, Any]) -> None:
         super().__init__(options)

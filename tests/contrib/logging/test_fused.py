@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from test_fuzz import HEADS
 
 from osops.exceptions import LogError
-from osops.log import parallel, pipeline
+from osops.log import parallel, pipeline, worker
 from osops.log.fusing import Fused
 from osops.log.redact import Redact
 
@@ -150,7 +150,7 @@ def test_a_failing_fused_chain_falls_back_to_records(caplog: pytest.LogCaptureFi
     chain = pipeline.build_chain(None)
     size = path.stat().st_size
     with caplog.at_level(logging.WARNING):
-        out = parallel._piece(Failing(), chain, str(path), 0, size, 0)
+        out = worker.piece(Failing(), chain, str(path), 0, size, 0)
     assert out == by_records(path)
     assert f"fused chain failed on {path} bytes 0-{size} (KeyError)" in caplog.text
 
@@ -194,12 +194,15 @@ def test_a_full_spool_sends_the_piece_back(tmp_path: Path) -> None:
     fused = chain.fused()
     assert fused is not None
     size = path.stat().st_size
-    parallel._start_worker(fused, chain, str(tmp_path / "gone"))  # cannot be written to
+    worker.start(fused, chain, str(tmp_path / "gone"))  # cannot be written to
     try:
-        piece = parallel._work(str(path), 0, size, 0)
+        piece, records = worker.work(str(path), 0, size, 0, True)
+        uncounted = worker.work(str(path), 0, size, 0, False)
     finally:
-        parallel._WORKER = None
+        worker._WORKER = None
     assert piece == by_records(path)
+    assert records == piece.count(b"\n")
+    assert uncounted == (piece, -1)
     out = io.BytesIO()
     parallel._append(out, piece)
     assert out.getvalue() == piece
@@ -211,12 +214,12 @@ def test_a_log_file_gone_under_a_worker_is_an_error_and_no_spool_is_left(
     chain = pipeline.build_chain(None)
     fused = chain.fused()
     assert fused is not None
-    parallel._start_worker(fused, chain, str(tmp_path))
+    worker.start(fused, chain, str(tmp_path))
     try:
         with pytest.raises(LogError, match=r"gone\.nova-api\.log: No such file"):
-            parallel._work(str(tmp_path / "gone.nova-api.log"), 0, 4096, 0)
+            worker.work(str(tmp_path / "gone.nova-api.log"), 0, 4096, 0, False)
     finally:
-        parallel._WORKER = None
+        worker._WORKER = None
     assert list(tmp_path.iterdir()) == []
 
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import os
 import signal
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from helpers import OSOPS, SAMPLES, run_osops
-from servers import wait_until
+from servers import free_port, wait_until
 
 pytestmark = pytest.mark.integration
 NOVA_API = SAMPLES / "hp-ms-01-c29.nova-api.log"
@@ -113,3 +117,143 @@ def test_receiver_outage_loses_nothing(rsyslog, tmp_path: Path) -> None:  # type
         shipper.wait(20)
     numbers = sorted({int(e["message"].split()[-1]) for e in events})
     assert numbers == list(range(300))
+
+
+# AMQP: Logstash's rabbitmq input reads a durable queue bound to the exchange the sink
+# publishes to. The suite's RabbitMQ; its queue and exchange are removed afterwards.
+
+
+def _api(node: Any, method: str, path: str, body: Any = None) -> Any:
+    return node.request(method, path, body)
+
+
+@pytest.fixture
+def amqp_queue(rabbitmq_node: Any, request: pytest.FixtureRequest) -> Iterator[dict[str, Any]]:
+    """A durable exchange and queue, bound (``bound=False`` leaves the queue unbound)."""
+    name = f"osops-{request.node.name[:40]}"
+    exchange, queue = f"/api/exchanges/%2F/{name}", f"/api/queues/%2F/{name}"
+    _api(rabbitmq_node, "PUT", exchange, {"type": "fanout", "durable": True})
+    _api(rabbitmq_node, "PUT", queue, {"durable": True})
+    binding = f"/api/bindings/%2F/e/{name}/q/{name}"
+
+    def bind() -> None:
+        _api(rabbitmq_node, "POST", binding, {"routing_key": ""})
+
+    def drain() -> list[dict[str, Any]]:
+        """Every message in the queue, taken off it."""
+        taken: list[dict[str, Any]] = []
+        while batch := _api(
+            rabbitmq_node,
+            "POST",
+            f"{queue}/get",
+            {"count": 5000, "ackmode": "ack_requeue_false", "encoding": "auto"},
+        ):
+            taken += [json.loads(message["payload"]) for message in batch]
+        return taken
+
+    def ready() -> int:
+        return int(_api(rabbitmq_node, "GET", queue).get("messages", 0))
+
+    try:
+        yield {
+            "name": name,
+            "bind": bind,
+            "drain": drain,
+            "ready": ready,
+            "port": rabbitmq_node.amqp,
+        }
+    finally:
+        _api(rabbitmq_node, "DELETE", queue)
+        _api(rabbitmq_node, "DELETE", exchange)
+
+
+def _amqp(port: int, name: str) -> list[str]:
+    return [
+        "--sink", "logstash", "--option", "protocol=amqp", "--option", f"port={port}",
+        "--option", f"exchange={name}", "--option", "user=guest",
+    ]  # fmt: skip
+
+
+def _numbered(path: Path, numbers: range) -> None:
+    with open(path, "a") as fh:
+        for n in numbers:
+            fh.write(f"2024-05-02 09:14:03.000 812 INFO nova.api [-] event {n}\n")
+
+
+def test_amqp_loses_nothing_across_a_broker_restart(
+    rabbitmq_node: Any, amqp_queue: dict[str, Any], tmp_path: Path
+) -> None:
+    amqp_queue["bind"]()
+    log, state, errors = tmp_path / "a.log", tmp_path / "state.json", tmp_path / "shipper.err"
+    _numbered(log, range(100))
+    argv = [str(OSOPS), "log", "ship", str(log), "--follow", "--state", str(state)]
+    with errors.open("w") as stderr:
+        shipper = subprocess.Popen(
+            [*argv, *_amqp(amqp_queue["port"], amqp_queue["name"])],
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            env={**os.environ, "OSOPS_PASSWORD": "guest"},
+        )
+    try:
+        # Confirmed events are persistent in a durable queue: they outlive the restart.
+        wait_until(lambda: amqp_queue["ready"]() >= 100, 30, "the first 100 events queued")
+        _numbered(log, range(100, 3000))  # being shipped while the broker restarts
+        wait_until(lambda: amqp_queue["ready"]() > 100, 30, "more events queued")
+        rabbitmq_node.restart()
+        # Its connection is gone: the next batch fails, is not checkpointed, and is sent
+        # again on a new connection.
+        _numbered(log, range(3000, 3200))
+        wait_until(lambda: "retrying" in errors.read_text(), 30, "the shipper to meet the restart")
+        wait_until(lambda: amqp_queue["ready"]() >= 3200, 60, "every event queued")
+        # Only what the broker confirmed is checkpointed: all of it, by now.
+        wait_until(
+            lambda: (
+                state.exists()
+                and json.loads(state.read_text())["files"][str(log)]["offset"]
+                == log.stat().st_size
+            ),
+            30,
+            "the state to reach the end",
+        )
+    finally:
+        shipper.send_signal(signal.SIGTERM)
+        shipper.wait(30)
+    events = amqp_queue["drain"]()
+    numbers = sorted({int(e["message"].split()[-1]) for e in events})
+    assert numbers == list(range(3200))  # at least once: a batch in flight may come twice
+    assert len(events) >= 3200
+    first = next(e for e in events if e["message"] == "event 0")
+    assert first["@version"] == "1" and first["type"] == "osops"
+    assert first["logger_name"] == "nova.api" and first["path"] == str(log)
+
+
+def test_amqp_to_an_exchange_without_a_queue_checkpoints_nothing(
+    amqp_queue: dict[str, Any], tmp_path: Path
+) -> None:
+    # The broker would drop what no queue takes: published mandatory, it is refused.
+    log, state = tmp_path / "a.log", tmp_path / "state.json"
+    _numbered(log, range(20))
+    argv = ["log", "ship", str(log), "--state", str(state), "--retry-for", "0"]
+    proc = run_osops(*argv, *_amqp(amqp_queue["port"], amqp_queue["name"]))
+    assert proc.returncode == 1
+    assert (
+        proc.stderr.strip()
+        .splitlines()[-1]
+        .endswith("(amqp): no queue is bound to the exchange: nothing would receive the events")
+    )
+    assert not state.exists()
+    amqp_queue["bind"]()
+    proc = run_osops(*argv, *_amqp(amqp_queue["port"], amqp_queue["name"]))
+    assert proc.returncode == 0, proc.stderr
+    events = amqp_queue["drain"]()
+    assert [e["message"] for e in events] == [f"event {n}" for n in range(20)]
+
+
+def test_amqp_broker_down_is_one_line(tmp_path: Path) -> None:
+    log = tmp_path / "a.log"
+    _numbered(log, range(3))
+    port = free_port()
+    proc = run_osops("log", "ship", str(log), "--retry-for", "0", *_amqp(port, "x"))
+    assert proc.returncode == 1
+    assert proc.stderr.strip() == f"logstash at 127.0.0.1:{port} (amqp): Connection refused"
+    assert len(proc.stderr.strip().splitlines()) == 1

@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from osops.log import pipeline
 from osops.log.record import LogRecord
@@ -133,3 +135,32 @@ def test_a_headless_line_joins_the_raw_text_and_end(tmp_path: Path) -> None:
     first, second = pipeline.build_chain(None).records(str(path))
     assert (first.raw, first.offset, first.end) == ("\n".join(lines[:2]), 0, len(lines[0]) + 26)
     assert (second.raw, second.offset) == (lines[2], len(lines[0]) + 26)
+
+
+_TOKENS = st.sampled_from(
+    ["-", "None", "req-1", "req-2", "req-", "admin", "demo", "default", "u", "req-3x", "x req-4"]
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.lists(_TOKENS, max_size=9), st.sampled_from([" ", " ", "  ", "\t"])),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_contexts_read_through_the_identity_cache_as_read_whole(
+    contexts: list[tuple[list[str], str]],
+) -> None:
+    # The cache keys on all but the request ids: whatever the shape, spacing or
+    # order of lines, the fields (and their order) are those of the whole text.
+    parser = LineParser("x.log")
+    for tokens, space in contexts:
+        text = space.join(tokens)
+        if not text or text == "-" or text.startswith("instance: "):
+            continue
+        fields: dict[str, Any] = {}
+        parser._apply_context(fields, text)
+        expected = LineParser._context(text)
+        assert list(fields.items()) == list(expected.items()), text

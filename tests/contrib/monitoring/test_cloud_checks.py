@@ -312,6 +312,51 @@ def test_placement_capacity_filled_goes_warning(os: dict[str, Any]) -> None:
             real.api.delete("placement", f"/allocations/{consumer}")
 
 
+def test_placement_capacity_counts_dedicated_cpus_apart(os: dict[str, Any]) -> None:
+    """A dedicated-CPU flavor asks for PCPU, which only a provider with PCPU has;
+    the shared flavors' room (VCPU) does not change by it."""
+    real = os["cloud"]
+    rp = real.api.post("placement", "/resource_providers", {"name": "osops-pinned-host"})
+    inventories = {"PCPU": {"total": 4}, "MEMORY_MB": {"total": 4096}, "DISK_GB": {"total": 100}}
+    real.api.put(
+        "placement",
+        f"/resource_providers/{rp['uuid']}/inventories",
+        {"resource_provider_generation": rp["generation"], "inventories": inventories},
+    )
+    flavor = real.api.post(
+        "compute",
+        "/flavors",
+        {"flavor": {"name": "m1.pinned", "vcpus": 2, "ram": 1024, "disk": 5}},
+    )["flavor"]
+    real.api.post(
+        "compute",
+        f"/flavors/{flavor['id']}/os-extra_specs",
+        {"extra_specs": {"hw:cpu_policy": "dedicated"}},
+    )
+    try:
+        # m1.pinned: min(4 / 2, 4096 / 1024, 100 / 5) = 2, on the pinned host only.
+        proc = check(
+            os,
+            "placement_capacity",
+            "--flavor",
+            "m1.pinned",
+            "--flavor",
+            "m1.tiny",
+            "-w",
+            "2:",
+            "-c",
+            "1:",
+        )
+        assert (proc.returncode, proc.stdout) == (
+            0,
+            "PLACEMENT_CAPACITY OK - 2 flavors, least room for m1.pinned: 2 more | "
+            "free_instances[m1.pinned]=2;2:;1:;0 free_instances[m1.tiny]=8;2:;1:;0\n",
+        )
+    finally:
+        real.api.delete("compute", f"/flavors/{flavor['id']}")
+        real.api.delete("placement", f"/resource_providers/{rp['uuid']}")
+
+
 def test_placement_capacity_per_zone(os: dict[str, Any]) -> None:
     real = os["cloud"]
     aggregate = real.api.post(
