@@ -89,5 +89,22 @@ class OsopsApp(App):
 
 
 def run(args: list[str]) -> int:
-    """Run one cliff command line; no arguments shows the help."""
-    return int(OsopsApp().run(args or ["--help"]))
+    """Run one cliff command line; no arguments shows the help.
+
+    The app writes to the standard output it was made with; while it runs, a
+    guard stands in for ``sys.stdout`` and keeps what plugins print off it
+    (a filter's print would corrupt the JSON lines).
+    """
+    from osops import guard
+
+    app = OsopsApp()
+    with guard.stdout_guarded(_printed):
+        return int(app.run(args or ["--help"]))
+
+
+def _printed(owner: str, text: str) -> None:
+    from osops import guard
+
+    logging.getLogger("osops.guard").warning(
+        "%s; osops kept it off (plugins log, never print)", guard.printed(owner, text)
+    )

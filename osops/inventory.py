@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable
 from typing import Any
 
 import stevedore
 
-from osops import conformance, requirements
-from osops.kinds import KINDS
-from osops.plugins import EntryPoint, contract_fix, describe_error, likely_fix, scan
+from osops import conformance, guard, plugins, requirements
+from osops.fixes import likely_fix
+from osops.kinds import BY_NAMESPACE, KINDS
+from osops.plugins import EntryPoint, contract_fix, describe_error, scan
 from osops.value import Value
 
 LOG = logging.getLogger(__name__)
@@ -64,7 +66,9 @@ def extension_manager(
         LOG.debug("plugin %s in %s failed to load: %s", entry_point.name, namespace, exc)
         failures[entry_point.name] = exc
 
-    return stevedore.ExtensionManager(namespace, on_load_failure_callback=record)
+    # What a plugin prints on import is kept off the listing (osops.guard).
+    with guard.running(f"a plugin of {namespace} during import"):
+        return stevedore.ExtensionManager(namespace, on_load_failure_callback=record)
 
 
 def inspect(
@@ -136,3 +140,61 @@ def _judge_requirements(infos: list[PluginInfo]) -> None:
             judged[key] = requirements.describe(key[0], gaps) if gaps else None
         if judged[key] is not None:
             infos[position] = info.replace(missing=judged[key])
+
+
+class Stray(Value):
+    """Entry points in a group osops never reads: most likely a typo of a namespace."""
+
+    __slots__ = ("distribution", "group", "names", "closest")
+
+    def __init__(
+        self, distribution: str, group: str, names: list[str], closest: str | None
+    ) -> None:
+        self.distribution = distribution
+        self.group = group
+        self.names = names
+        self.closest = closest
+
+    @property
+    def warning(self) -> str:
+        guess = f" (did you mean {self.closest!r}?)" if self.closest else ""
+        return (
+            f"entry points in unknown group {self.group!r}{guess}: osops never loads "
+            f"{', '.join(self.names)}"
+        )
+
+
+def strays() -> list[Stray]:
+    """Entry-point groups named like osops namespaces that are none (``osops.checks``)."""
+    import difflib
+
+    found = []
+    for dist, _version, text in plugins.entry_point_files(b"osop"):
+        for group, names in _groups(text).items():
+            if group in BY_NAMESPACE:
+                continue
+            close = difflib.get_close_matches(group, list(BY_NAMESPACE), n=1, cutoff=0.75)
+            if group.startswith("osops.") or close:
+                found.append(Stray(dist, group, names, close[0] if close else None))
+    return found
+
+
+def _groups(text: str) -> dict[str, list[str]]:
+    """The entry point names of an ``entry_points.txt``, by group."""
+    groups: dict[str, list[str]] = {}
+    group = None
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith(("#", ";")):
+            continue
+        if line.startswith("["):
+            group = line.strip("[]").strip()
+            groups.setdefault(group, [])
+        elif group is not None and "=" in line:
+            groups[group].append(line.partition("=")[0].strip())
+    return groups
+
+
+def distribution_key(name: str) -> str:
+    """A distribution name as compared: lower case, runs of -_. as one dash."""
+    return re.sub(r"[-_.]+", "-", name).lower()

@@ -7,7 +7,7 @@ import os
 import re
 import sys
 
-from osops import requirements
+from osops import guard, requirements
 from osops.exceptions import PluginLoadError, PluginNotFound, RequirementMissing
 from osops.kinds import BY_NAMESPACE, kind
 from osops.value import Value
@@ -63,6 +63,15 @@ def scan(namespaces: Iterable[str] | None = None) -> list[EntryPoint]:
 def _entries(namespaces: Iterable[str] | None) -> Iterator[EntryPoint]:
     """:func:`scan`, lazily: a lookup stops reading at the plugin it wants."""
     wanted = set(namespaces) if namespaces is not None else set(BY_NAMESPACE)
+    for dist, version, text in entry_point_files(b"[osops."):
+        yield from _parse_entry_points(text, wanted, dist, version)
+
+
+def entry_point_files(marker: bytes) -> Iterator[tuple[str, str, str]]:
+    """(distribution, version, text) of every ``entry_points.txt`` on sys.path holding marker.
+
+    The first distribution of a name on sys.path wins, as in importlib.metadata.
+    """
     seen: set[str] = set()
     for entry in sys.path:
         try:
@@ -81,9 +90,8 @@ def _entries(namespaces: Iterable[str] | None) -> Iterator[EntryPoint]:
                 continue
             seen.add(dist)
             data = _read(os.path.join(entry or ".", dirname, "entry_points.txt"))
-            if data is not None and b"[osops." in data:
-                text = data.decode("utf-8", "replace")
-                yield from _parse_entry_points(text, wanted, dist, version)
+            if data is not None and marker in data:
+                yield dist, version, data.decode("utf-8", "replace")
 
 
 def _read(path: str) -> bytes | None:
@@ -179,10 +187,16 @@ def load_entry(entry: EntryPoint) -> type[Any]:
             f"{entry.kind} {entry.name!r} from {entry.distribution}: {reason}", reason
         )
     try:
-        obj: Any = importlib.import_module(entry.module)
+        # What it prints on import is kept off standard output (osops.guard).
+        with guard.running(f"{entry.kind} {entry.name!r} during import"):
+            obj: Any = importlib.import_module(entry.module)
         for part in entry.attr.split(".") if entry.attr else ():
             obj = getattr(obj, part)
-    except Exception as exc:  # any import-time failure makes the plugin broken, not osops
+    except BaseException as exc:  # any import-time failure (sys.exit too) breaks the plugin
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        from osops.fixes import likely_fix  # the failure path only
+
         raise _broken(entry, describe_error(exc), likely_fix(exc, entry)) from exc
     return _checked(entry, obj)
 
@@ -218,37 +232,3 @@ def describe_error(exc: BaseException) -> str:
     """One line naming an exception, for status columns and UNKNOWN lines."""
     text = str(exc).splitlines()[0] if str(exc) else ""
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-
-def likely_fix(exc: BaseException, entry: EntryPoint) -> str:
-    """What an operator most likely has to do about a plugin that failed to load."""
-    if isinstance(exc, ModuleNotFoundError) and exc.name:
-        missing = exc.name.split(".")[0]
-        extra = _extra_providing(entry.distribution, missing)
-        if extra:
-            return f"pip install '{entry.distribution}[{extra}]'"
-        if missing == entry.module.split(".")[0]:
-            return f"reinstall {entry.distribution}: its module {missing!r} is missing"
-        return f"install the package that provides module {missing!r} next to osops"
-    if isinstance(exc, AttributeError):
-        return f"{entry.distribution} registers {entry.value!r}, which does not exist"
-    return f"report it to the maintainers of {entry.distribution}"
-
-
-def _extra_providing(distribution: str, module: str) -> str | None:
-    # Only reached on the failure path, so the slow metadata import is fine here.
-    import importlib.metadata
-
-    def squash(text: str) -> str:
-        return re.sub(r"[^a-z0-9]", "", text.lower())
-
-    try:
-        requirements = importlib.metadata.requires(distribution) or []
-    except importlib.metadata.PackageNotFoundError:
-        return None
-    for requirement in requirements:
-        name = re.split(r"[\s;<>=!~\[(]", requirement, maxsplit=1)[0]
-        marker = re.search(r"extra\s*==\s*['\"]([^'\"]+)['\"]", requirement)
-        if marker and squash(name) in (squash(module), squash(module) + "py"):
-            return marker.group(1)
-    return None

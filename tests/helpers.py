@@ -61,21 +61,39 @@ def assert_unknown_when_hung(check: str, *args: str) -> None:
     Timed in-process (interpreter start-up is not the check's doing, and a
     loaded CI machine makes it vary), then once more as Icinga runs it.
     """
-    import io
     import time
 
-    from servers import silent_listener
-
-    from osops.check import runner
+    from osops.testing import run_check, silent_listener
 
     with silent_listener() as port:
-        argv = [check, *(a.format(port=port) for a in args), "-t", "1"]
-        out = io.StringIO()
+        argv = [*(a.format(port=port) for a in args), "-t", "1"]
         started = time.monotonic()
-        code = runner.main(argv, out=out)
+        run = run_check(check, *argv)
         elapsed = time.monotonic() - started
-        assert (code, len(out.getvalue().splitlines())) == (3, 1), out.getvalue()
-        assert out.getvalue().startswith(f"{check.upper()} UNKNOWN - ")
+        assert (run.exit_code, len(run.output.splitlines())) == (3, 1), run.output
+        assert run.output.startswith(f"{check.upper()} UNKNOWN - ")
         assert elapsed < 2.0, f"{check} took {elapsed:.2f}s with -t 1"
-        proc = run_osops("check", "run", *argv)
-        assert (proc.returncode, proc.stdout) == (3, out.getvalue())
+        again = run_check(check, *argv, process=True)
+        assert (again.exit_code, again.output) == (3, run.output)
+
+
+def fake_distribution(
+    site: Path, name: str, modules: dict[str, str], entry_points: str, version: str = "0.1"
+) -> dict[str, str]:
+    """A distribution as pip would leave it (modules and a dist-info), without pip: fast.
+
+    :param modules: file path under ``site`` to its source
+    :param entry_points: the ``entry_points.txt`` text
+    :returns: the environment that puts ``site`` on the path
+    """
+    for path, source in modules.items():
+        (site / path).parent.mkdir(parents=True, exist_ok=True)
+        (site / path).write_text(source)
+    info = site / f"{name.replace('-', '_')}-{version}.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
+    (info / "entry_points.txt").write_text(entry_points)
+    (info / "RECORD").write_text(
+        "".join(f"{path},,\n" for path in modules) + f"{info.name}/METADATA,,\n"
+    )
+    return {"PYTHONPATH": str(site)}

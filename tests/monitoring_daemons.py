@@ -170,7 +170,7 @@ def icinga_config(prefix: str, api_user: tuple[str, str]) -> tuple[Path, Path, i
 
     :returns: (work directory, its conf.d, the API port)
     """
-    from servers import free_port
+    from osops.testing import free_port
 
     if not Path("/var/lib/icinga2/certs/localhost.crt").exists():
         subprocess.run(

@@ -13,13 +13,6 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def wait_for_port(port: int, proc: subprocess.Popen[bytes], deadline: float = 20.0) -> None:
     """Return once something accepts on 127.0.0.1:port; fail after ``deadline`` seconds."""
     end = time.monotonic() + deadline
@@ -69,12 +62,3 @@ def daemon(
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(5)
-
-
-@contextlib.contextmanager
-def silent_listener() -> Iterator[int]:
-    """A port that accepts connections and never answers (a hung server)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        sock.listen(16)
-        yield sock.getsockname()[1]

@@ -109,11 +109,17 @@ CHECK_CASES = [
     ({"perfdata": (perf(help=" "),)}, ["perfdata 'latency' has no help text"]),
     (
         {"perfdata": (perf(warning="abc"),)},
-        ["perfdata 'latency' default warning 'abc' is no range"],
+        [
+            "perfdata 'latency' default warning 'abc' is no Nagios range "
+            "(e.g. '0.5', '10:', '~:2'; the unit belongs in uom)"
+        ],
     ),
     (
         {"perfdata": (perf(critical="1:x"),)},
-        ["perfdata 'latency' default critical '1:x' is no range"],
+        [
+            "perfdata 'latency' default critical '1:x' is no Nagios range "
+            "(e.g. '0.5', '10:', '~:2'; the unit belongs in uom)"
+        ],
     ),
     (
         {"perfdata": ("latency",)},

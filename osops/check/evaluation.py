@@ -7,7 +7,7 @@ import time
 import nagiosplugin
 
 from osops.check.result import CheckResult, PerfValue
-from osops.check.values import Detail, State
+from osops.check.values import Detail, State, valid_range
 from osops.exceptions import CheckError, ServiceDown
 
 TYPE_CHECKING = False
@@ -69,7 +69,11 @@ class _Resource(nagiosplugin.Resource):  # type: ignore[misc]
                 continue
             perf = self.declared.get(item.context)
             if perf is None:
-                raise CheckError(f"check emitted undeclared metric {item.name!r}")
+                declared = ", ".join(self.declared) or "none"
+                raise CheckError(
+                    f"check {self.check_name!r} emitted undeclared metric {item.name!r} "
+                    f"(declared perfdata: {declared})"
+                )
             metrics.append(
                 item.replace(
                     uom=item.uom or perf.uom or None,
@@ -131,6 +135,18 @@ def evaluate(
         ranges[label] = (warns or ranges[label][0], crits or ranges[label][1])
     warning_of = {label: warning.get(label, ranges[label][0]) for label in ranges}
     critical_of = {label: critical.get(label, ranges[label][1]) for label in ranges}
+    units = {perf.label: perf.uom for perf in check.perfdata}
+    for which, given, final in (
+        ("warning", warning, warning_of),
+        ("critical", critical, critical_of),
+    ):
+        for label, value in final.items():
+            if label not in given and value is not None and not valid_range(value):
+                raise CheckError(
+                    f"check {plugin or name!r} declares default {which} {value!r} for "
+                    f"{label!r}, which is no Nagios range (e.g. '0.5', '10:', '~:2'; "
+                    f"the unit belongs in uom={units[label] or 'UNIT'!r})"
+                )
     contexts = [
         nagiosplugin.ScalarContext(
             perf.label, warning_of[perf.label], critical_of[perf.label], fmt_metric=perf.fmt

@@ -13,7 +13,7 @@ import sys
 
 import nagiosplugin
 
-from osops import plugins
+from osops import guard, plugins
 from osops.check import secrets
 from osops.check.base import Check, State
 from osops.check.output import render
@@ -48,6 +48,13 @@ def failure(name: str, exc: BaseException, verbose: int = 0) -> CheckResult:
         message = f"timed out after {exc}"
     elif isinstance(exc, OsopsError):
         message = str(exc)
+    elif isinstance(exc, SystemExit):
+        message = (
+            f"check {name!r} called sys.exit({exc.code!r}); a check raises CheckError "
+            "(UNKNOWN) or ServiceDown (CRITICAL) and never exits"
+        )
+    elif not isinstance(exc, Exception):
+        message = f"check {name!r} raised {plugins.describe_error(exc)}"
     else:
         message = plugins.describe_error(exc)
     trace = []
@@ -101,23 +108,32 @@ def main(
     cls: type[Check] | None = None
     options: dict[str, Any] = {}
     fmt = "nagios"
-    try:
-        if not name:
-            if any(a in ("-h", "--help") for a in argv):
-                out.write(USAGE + "\n")
+    # What the check prints (at import or in probe) is kept off the status line.
+    with guard.stdout_guarded() as stdout:
+        try:
+            if not name:
+                if any(a in ("-h", "--help") for a in argv):
+                    out.write(USAGE + "\n")
+                    return int(State.UNKNOWN)
+                raise UsageError(USAGE)
+            with guard.running(f"check {name!r} during import"):  # a load= of tests too
+                cls = (load or load_check)(name)
+            if any(a in ("-h", "--help") for a in argv[1:]):
+                out.write(build_parser(name, cls).format_help())
                 return int(State.UNKNOWN)
-            raise UsageError(USAGE)
-        cls = (load or load_check)(name)
-        if any(a in ("-h", "--help") for a in argv[1:]):
-            out.write(build_parser(name, cls).format_help())
-            return int(State.UNKNOWN)
-        settings, options = parse(name, cls, argv[1:])
-        fmt = settings.output_format
-        verbose = settings.verbose
-        check = cls(options, settings.timeout)
-        result = check.run(name, settings.warning, settings.critical)
-    except Exception as exc:  # a check's own bug is UNKNOWN, never a traceback
-        result = failure(name, exc, verbose)
+            settings, options = parse(name, cls, argv[1:])
+            fmt = settings.output_format
+            verbose = settings.verbose
+            with guard.running(f"check {name!r} during probe"):
+                check = cls(options, settings.timeout)
+                result = check.run(name, settings.warning, settings.critical)
+        except BaseException as exc:  # a check's own bug is UNKNOWN, never a traceback
+            if not guard.plugin_fault(exc):
+                raise
+            result = failure(name, exc, verbose)
+        printed = dict(stdout.caught)
+    if printed:
+        result = printed_result(result, *next(iter(printed.items())))
     shown = secrets.hide_result(result, secrets.secrets_of(cls, options))
     text = render(shown, fmt, verbose)
     try:
@@ -129,6 +145,19 @@ def main(
         _unwritable(out, exc)
         return int(State.UNKNOWN)
     return result.exit_code
+
+
+def printed_result(result: CheckResult, where: str, text: str) -> CheckResult:
+    """UNKNOWN for a check that printed: its output would have replaced the status line.
+
+    :param where: ``check 'NAME' during PHASE``, as it was marked running
+    """
+    summary = (
+        f"{guard.printed(where, text)}; osops kept it off the status line "
+        "(log it, or yield Detail(text))"
+    )
+    details = (f"the result it would have had: {result.state.name} - {result.summary}",)
+    return CheckResult(result.name, State.UNKNOWN, summary, details=details, check=result.check)
 
 
 def _unwritable(out: Any, exc: BaseException) -> None:

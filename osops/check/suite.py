@@ -6,6 +6,7 @@ import functools
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from osops import guard
 from osops.check import runner, secrets, threads
 from osops.check.base import Check, State
 from osops.check.result import CheckResult
@@ -148,9 +149,18 @@ def run(suite: Suite, load: Callable[[str], type[Check]] = runner.load_check) ->
 def _run(
     cls: type[Check], name: str, values: dict[str, Any], settings: Settings, plugin: str
 ) -> CheckResult:
-    """One check of a suite, on its thread: the suite's threads keep its timeout."""
-    check = cls(values, settings.timeout)
-    return check.run(name, settings.warning, settings.critical, alarm=False, plugin=plugin)
+    """One check of a suite, on its thread: the suite's threads keep its timeout.
+
+    What it prints is kept off the suite's output (the ``osops`` app's guard)
+    and makes it UNKNOWN, as in ``check run``.
+    """
+    where = f"check {name!r} during probe"
+    with guard.running(where):
+        check = cls(values, settings.timeout)
+        result = check.run(name, settings.warning, settings.critical, alarm=False, plugin=plugin)
+    active = guard.active()
+    text = active.caught.pop(where, None) if active is not None else None
+    return runner.printed_result(result, where, text) if text else result
 
 
 def _result(

@@ -74,12 +74,21 @@ class Perf(Value):
             found.append(f"perfdata {self.label!r} has no help text")
         for which in ("warning", "critical"):
             text = getattr(self, which)
-            if text is not None:
-                try:
-                    nagiosplugin.Range(text)
-                except ValueError:
-                    found.append(f"perfdata {self.label!r} default {which} {text!r} is no range")
+            if text is not None and not valid_range(text):
+                found.append(
+                    f"perfdata {self.label!r} default {which} {text!r} is no Nagios range "
+                    f"(e.g. '0.5', '10:', '~:2'; the unit belongs in uom)"
+                )
         return found
+
+
+def valid_range(text: str) -> bool:
+    """Whether a threshold is a Nagios range (``10``, ``10:``, ``~:2``, ``@1:5``)."""
+    try:
+        nagiosplugin.Range(text)
+    except ValueError:
+        return False
+    return True
 
 
 class Detail(Value):

@@ -93,7 +93,7 @@ class ExportDashboard(Plugins, DocumentCommand):
     def document(self, parsed_args: Any) -> str:
         import os
 
-        from osops import plugins
+        from osops import guard, plugins
         from osops.dashboard import definitions
         from osops.exceptions import DashboardError
         from osops.options import parse_options
@@ -102,7 +102,9 @@ class ExportDashboard(Plugins, DocumentCommand):
         if not os.path.exists(path):
             known = ", ".join(os.path.basename(p)[:-5] for p in definitions.files(parsed_args.dir))
             raise DashboardError(f"no dashboard named {parsed_args.name!r} (known: {known})")
+        owner = f"exporter {parsed_args.to!r}"
         cls = plugins.load("exporter", parsed_args.to, self.manager("exporter"))
-        options = parse_options(cls.arguments, parsed_args.options, f"exporter {parsed_args.to!r}")
-        text: str = cls(options).export(definitions.load(path))
+        options = parse_options(cls.arguments, parsed_args.options, owner)
+        with guard.running(owner):  # what it prints stays off the document (osops.guard)
+            text: str = cls(options).export(definitions.load(path))
         return text

@@ -6,6 +6,7 @@ import argparse
 import inspect
 from typing import Any
 
+from cliff.command import Command
 from cliff.lister import Lister
 from cliff.show import ShowOne
 
@@ -128,19 +129,72 @@ class VerifyPlugin(Plugins, StatusLister):
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
         parser: argparse.ArgumentParser = super().get_parser(prog_name)
         parser.add_argument("--kind", choices=sorted(KINDS), help="only this kind")
+        parser.add_argument(
+            "--dist", metavar="NAME", help="only the plugins of this distribution (e.g. osops-ntp)"
+        )
         return parser
 
     def take_action(self, parsed_args: Any) -> tuple[tuple[str, ...], list[tuple[Any, ...]]]:
+        columns = ("Kind", "Name", "Distribution", "Problem")
         kinds = [parsed_args.kind] if parsed_args.kind else None
         infos = inventory.inspect(kinds, self.managers)
+        strays = inventory.strays()
+        scope = ""
+        if parsed_args.dist:
+            wanted = inventory.distribution_key(parsed_args.dist)
+            infos = [i for i in infos if i.entry.distribution == wanted]
+            strays = [s for s in strays if s.distribution == wanted]
+            scope = f" of {wanted}"
         failures = [i for i in infos if not i.ok]
+        rows = [(i.entry.kind, i.entry.name, i.entry.distribution, i.status) for i in failures]
+        rows += [
+            (s.group, ", ".join(s.names), s.distribution, f"warning: {s.warning}") for s in strays
+        ]
+        for stray in strays:
+            self.app.stderr.write(f"warning: {stray.distribution}: {stray.warning}\n")
+        if parsed_args.dist and not infos:
+            self.status = 1
+            self.app.stderr.write(f"no plugins{scope} installed (osops plugin list shows where)\n")
+            return columns, rows
         self.status = int(bool(failures))
+        warned = f"; {len(strays)} warning{'s' * (len(strays) != 1)}" if strays else ""
         if failures:
-            rows = [(i.entry.kind, i.entry.name, i.entry.distribution, i.status) for i in failures]
-            self.app.stderr.write(f"{len(failures)} of {len(infos)} plugins fail conformance\n")
-            return ("Kind", "Name", "Distribution", "Problem"), rows
-        self.app.stderr.write(f"all {len(infos)} plugins conform\n")
-        return ("Kind", "Name", "Distribution", "Problem"), []
+            self.app.stderr.write(
+                f"{len(failures)} of {len(infos)} plugins{scope} fail conformance{warned}\n"
+            )
+        else:
+            self.app.stderr.write(f"all {len(infos)} plugins{scope} conform{warned}\n")
+        return columns, rows
+
+
+class NewPlugin(Command):
+    """Write a package with a new plugin of any kind: code, tests, packaging, ready to install."""
+
+    def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
+        parser: argparse.ArgumentParser = super().get_parser(prog_name)
+        parser.add_argument("kind", choices=sorted(KINDS), help="plugin kind")
+        parser.add_argument("name", help="entry point name, short snake_case (ntp_offset)")
+        parser.add_argument(
+            "--dist", metavar="DIST", help="distribution name (default: osops-NAME)"
+        )
+        parser.add_argument(
+            "-o",
+            "--output",
+            metavar="DIR",
+            help="the package's directory (default: ./DIST); an existing package gets the plugin",
+        )
+        return parser
+
+    def take_action(self, parsed_args: Any) -> int:
+        from pathlib import Path
+
+        from osops import scaffold
+
+        directory = Path(parsed_args.output) if parsed_args.output else None
+        written = scaffold.create(parsed_args.kind, parsed_args.name, parsed_args.dist, directory)
+        for path in written:
+            self.app.stdout.write(f"{path}\n")
+        return 0
 
 
 class DocPlugin(Plugins, DocumentCommand):

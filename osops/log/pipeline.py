@@ -17,6 +17,7 @@ from typing import IO, Any
 from osops import plugins
 from osops.exceptions import LogError, PluginLoadError, PluginNotFound, UsageError
 from osops.kinds import KINDS
+from osops.log import guarded
 from osops.log.base import MAX_LINE, Sink, cut
 from osops.log.fusing import Fused, Step
 from osops.log.record import LogRecord
@@ -152,17 +153,27 @@ class Chain:
         self.steps = steps
         #: The longest line kept whole; longer ones are :func:`cut`.
         self.max_line = max_line
+        #: Steps already reported for dropping every record: once is enough.
+        self.warned: set[str] = set()
 
     @property
     def names(self) -> list[str]:
         return [name for name, _, _ in self.steps]
 
     def run(self, records: Iterable[LogRecord]) -> Iterator[LogRecord]:
-        """Apply every step in order, lazily; loops explicitly so errors surface."""
-        stream: Iterable[LogRecord] = records
-        for _, cls, options in self.steps:
-            stream = cls(options).run(stream)
-        return iter(stream)
+        """Apply every step in order, lazily; loops explicitly so errors surface.
+
+        Each step runs guarded (:func:`osops.log.guarded.step`): what it prints is kept off
+        standard output under its name, an exception escaping it names it,
+        and a step that drops every record it is given is reported once.
+        """
+        given = [0]
+        stream = guarded.counting(records, given)
+        for name, cls, options in self.steps:
+            out = [0]
+            stream = guarded.step(name, cls(options).run(stream), given, out, self.warned)
+            given = out
+        return stream
 
     def records(self, path: str) -> Iterator[LogRecord]:
         """Every record of one file, through the whole chain."""
@@ -268,6 +279,7 @@ def build_sink(name: str, option_pairs: Sequence[str] = (), manager: Any = None)
     """
     cls = _load("sink", name, manager)
     sink: Sink = cls(parse_options(cls.arguments, list(option_pairs), f"sink {name!r}"))
+    guarded.SINK_NAMES[sink] = name
     return sink
 
 

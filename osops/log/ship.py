@@ -12,6 +12,7 @@ from collections.abc import Callable
 from osops.exceptions import LogError, SinkError
 from osops.files import check_writable, write_atomically
 from osops.log.base import Sink
+from osops.log.guarded import deliver
 from osops.log.pipeline import Chain, batches, is_stream
 from osops.log.record import LogRecord
 from osops.log.tail import PARTIAL_AFTER, Tail
@@ -182,7 +183,7 @@ def _deliver(
     delay, waited = 0.5, 0.0
     while True:
         try:
-            sink.write(batch)
+            deliver(sink, batch)
             return
         except SinkError as exc:
             if (not follow and waited >= retry_limit) or stop.is_set():

@@ -11,7 +11,8 @@ import hostile
 import pytest
 from helpers import OSOPS, run_osops
 from measure import run_measured
-from servers import silent_listener
+
+from osops.testing import silent_listener
 
 #: Address space a check may have: enough for Python and its libraries, and far
 #: less than an endless body read whole (old code reached 1-3 GB in 2-3 s).

@@ -212,7 +212,9 @@ def test_a_metric_brings_its_own_unit_and_bounds() -> None:
 def test_an_undeclared_metric_is_a_bug() -> None:
     with pytest.raises(CheckError) as info:
         run(metric("load", 1), nagiosplugin.Metric("surprise", 1, context="surprise"))
-    assert str(info.value) == "check emitted undeclared metric 'surprise'"
+    assert str(info.value) == (
+        "check 'disks' emitted undeclared metric 'surprise' (declared perfdata: load, used)"
+    )
 
 
 def test_the_check_gets_the_timeout_and_a_suite_entry_keeps_its_plugin() -> None:

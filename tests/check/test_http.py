@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 from helpers import assert_unknown_when_hung, run_osops
-from servers import free_port
 
 from osops.check.http import Http
+from osops.testing import free_port
 
 pytestmark = pytest.mark.integration
 

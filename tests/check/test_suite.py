@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 from helpers import run_osops
-from servers import free_port, silent_listener
+
+from osops.testing import free_port, silent_listener
 
 
 def _write(tmp_path: Path, text: str) -> Path:

@@ -10,7 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from servers import daemon, free_port
+from servers import daemon
+
+from osops.testing import free_port
 
 ADMIN = {"username": "admin", "password": "Adm1n-Pw", "project_name": "admin"}
 VENV = Path(__file__).resolve().parents[2] / ".work" / "keystone-venv" / "bin"

@@ -6,7 +6,9 @@ import socket
 from collections.abc import Iterator
 
 import pytest
-from servers import daemon, free_port
+from servers import daemon
+
+from osops.testing import free_port
 
 
 @pytest.fixture(scope="session")

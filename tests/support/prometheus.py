@@ -6,7 +6,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from servers import daemon, free_port
+from servers import daemon
+
+from osops.testing import free_port
 
 
 @pytest.fixture(scope="session")

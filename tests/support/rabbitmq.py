@@ -11,7 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from servers import daemon, free_port, wait_until
+from servers import daemon, wait_until
+
+from osops.testing import free_port
 
 
 @dataclass

@@ -7,7 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from servers import daemon, free_port
+from servers import daemon
+
+from osops.testing import free_port
 
 
 class Rsyslog:

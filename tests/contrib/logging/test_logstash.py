@@ -13,7 +13,9 @@ from typing import Any
 
 import pytest
 from helpers import OSOPS, SAMPLES, run_osops
-from servers import free_port, wait_until
+from servers import wait_until
+
+from osops.testing import free_port
 
 pytestmark = pytest.mark.integration
 NOVA_API = SAMPLES / "hp-ms-01-c29.nova-api.log"

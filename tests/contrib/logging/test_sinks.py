@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from helpers import SAMPLES, run_osops
-from servers import free_port
+
+from osops.testing import free_port
 
 
 def test_unreachable_cluster_is_one_line(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ import pytest
 from helpers import run_osops
 from support.cloud.base import wait
 
+from osops.testing import parse_output
 from osops_monitoring.image import ImageRoundtrip
 from osops_monitoring.placement import PlacementCapacity
 from osops_monitoring.quota import QuotaHeadroom
@@ -42,8 +43,7 @@ def probe(os: dict[str, Any], name: str, *args: str) -> Any:
 
 
 def labels(stdout: str) -> set[str]:
-    perfdata = stdout.splitlines()[0].partition(" | ")[2]
-    return {item.split("=")[0].split("[")[0] for item in perfdata.split()}
+    return {item.base_label for item in parse_output(stdout)["perfdata"].values()}
 
 
 def phases(stdout: str) -> dict[str, float]:

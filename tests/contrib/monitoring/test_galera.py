@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 from helpers import assert_unknown_when_hung, run_osops
-from servers import free_port
 
+from osops.testing import free_port, parse_perfdata
 from osops_monitoring.galera import Galera
 
 pytestmark = pytest.mark.integration
@@ -32,7 +32,7 @@ def test_synced_primary_node(galera: dict[str, Any], tmp_path: Path) -> None:
         r"GALERA OK - node Synced, cluster size 1 of 1",
         status,
     )
-    emitted = {item.split("=")[0] for item in perfdata.split()}
+    emitted = {item.base_label for item in parse_perfdata(perfdata).values()}
     assert emitted == {perf.label for perf in Galera.perfdata}
     assert "cluster_size=1;;1:;0" in perfdata  # --expected-size as a critical range
 

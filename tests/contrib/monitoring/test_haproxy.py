@@ -76,7 +76,7 @@ def test_needs_exactly_one_source() -> None:
 
 
 def test_stats_page_refused_is_unknown() -> None:
-    from servers import free_port
+    from osops.testing import free_port
 
     port = free_port()
     proc = run_osops("check", "run", "haproxy", "--url", f"http://127.0.0.1:{port}/stats")

@@ -6,12 +6,11 @@ import re
 
 import pytest
 from helpers import assert_unknown_when_hung, run_osops
-from servers import free_port
 
+from osops.testing import free_port, parse_perfdata
 from osops_monitoring.memcached import Memcached
 
 pytestmark = pytest.mark.integration
-PERF = re.compile(r"(\S+?)=([-\d.]+)(\S*?)(?:;|\s|$)")
 
 
 def test_ok_with_declared_perfdata_exactly(memcached: int) -> None:
@@ -19,7 +18,7 @@ def test_ok_with_declared_perfdata_exactly(memcached: int) -> None:
     assert proc.returncode == 0, proc.stdout
     status, _, perfdata = proc.stdout.strip().partition(" | ")
     assert re.fullmatch(r"MEMCACHED OK - \d+\.\d% of connections used", status)
-    emitted = {label: unit for label, _, unit in PERF.findall(perfdata)}
+    emitted = {item.base_label: item.uom for item in parse_perfdata(perfdata).values()}
     declared = {perf.label: perf.uom for perf in Memcached.perfdata}
     assert emitted == declared  # both ways: nothing missing, nothing undeclared
     assert re.search(r"connections=\d+;;;0;64\b", perfdata)  # max from "stats settings"

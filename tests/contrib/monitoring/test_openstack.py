@@ -16,6 +16,7 @@ import pytest
 from helpers import run_osops
 from support.cloud import faults
 
+from osops.testing import parse_output
 from osops_monitoring.capacity import NeutronIpPool, NovaHypervisors
 from osops_monitoring.endpoints import ApiEndpoint
 from osops_monitoring.keystone import KeystoneToken
@@ -37,8 +38,7 @@ def check(cloud: dict[str, Any], name: str, *args: str, os_cloud: str = "test") 
 
 
 def labels(stdout: str) -> set[str]:
-    perfdata = stdout.splitlines()[0].partition(" | ")[2]
-    return {item.split("=")[0].split("[")[0] for item in perfdata.split()}
+    return {item.base_label for item in parse_output(stdout)["perfdata"].values()}
 
 
 def test_keystone_token(os: dict[str, Any]) -> None:

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 from helpers import assert_unknown_when_hung, run_osops
-from servers import free_port
 
+from osops.testing import free_port, parse_perfdata
 from osops_monitoring.rabbitmq import Rabbitmq
 
 pytestmark = pytest.mark.integration
@@ -28,7 +28,7 @@ def test_healthy_node_with_a_waiting_queue(rabbitmq: dict[str, Any], tmp_path: P
     assert proc.returncode == 0, proc.stdout
     status, _, perfdata = proc.stdout.strip().partition(" | ")
     assert status == "RABBITMQ OK - 1 of 1 nodes running, 1 queues"
-    emitted = {item.split("=")[0].split("[")[0] for item in perfdata.split()}
+    emitted = {item.base_label for item in parse_perfdata(perfdata).values()}
     assert emitted == {perf.label for perf in Rabbitmq.perfdata}
     assert "messages_ready[work]=3;;;0" in perfdata
     assert "messages_unacknowledged[work]=0;;;0" in perfdata

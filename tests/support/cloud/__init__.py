@@ -35,7 +35,7 @@ class Cloud:
         rabbit_api: str,
         amqp_port: int,
     ) -> None:
-        from servers import free_port
+        from osops.testing import free_port
 
         self.rabbit_api = rabbit_api
         transport = f"rabbit://openstack:Cl0ud-Rabbit@127.0.0.1:{amqp_port}/openstack"
