@@ -14,7 +14,9 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
-from servers import free_port, wait_until
+from servers import wait_until
+
+from osops.testing import free_port
 
 CAP_SYS_TIME = 25
 

@@ -21,7 +21,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from servers import free_port, wait_until
+from servers import wait_until
+
+from osops.testing import free_port
 
 API_USER = ("osops", "Zones-Api-Pw")
 DIRS = ("etc/zones.d", "data/certs", "log", "cache", "spool", "run")

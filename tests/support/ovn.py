@@ -10,7 +10,9 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from servers import free_port, wait_for_port, wait_until
+from servers import wait_for_port, wait_until
+
+from osops.testing import free_port
 
 SCHEMAS = {"nb": "/usr/share/ovn/ovn-nb.ovsschema", "sb": "/usr/share/ovn/ovn-sb.ovsschema"}
 NAMES = {"nb": "OVN_Northbound", "sb": "OVN_Southbound"}

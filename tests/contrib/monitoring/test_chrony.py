@@ -11,9 +11,10 @@ from typing import Any
 
 import pytest
 from helpers import run_osops
-from servers import free_port, wait_until
+from servers import wait_until
 from support import chrony
 
+from osops.testing import free_port
 from osops_monitoring.chrony import Chrony
 
 pytestmark = pytest.mark.integration
