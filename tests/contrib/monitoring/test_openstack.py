@@ -335,12 +335,21 @@ def test_hung_service_is_unknown_within_timeout(
     started = time.monotonic()
     code = runner.main(["nova_services", "--os-cloud", "faulty", "-t", "3"], out=out)
     elapsed = time.monotonic() - started
-    assert (code, len(out.getvalue().splitlines())) == (3, 1), out.getvalue()
-    assert out.getvalue().startswith("NOVA_SERVICES UNKNOWN - ")
+    # Whichever ends first: the call's own timeout (connecting, when the hung proxy's
+    # listen queue is full, or reading), or the check's.
+    hung = {
+        f"NOVA_SERVICES UNKNOWN - {why}\n"
+        for why in (
+            "compute API did not accept a connection in 3s",
+            "compute API did not answer in 3s",
+            "timed out after 3s",
+        )
+    }
+    assert (code, out.getvalue() in hung) == (3, True), out.getvalue()
     assert elapsed < 4.0, f"nova_services took {elapsed:.2f}s with -t 3"
-    # And once as Icinga runs it: the same line.
+    # And once as Icinga runs it: one of the same lines.
     proc = check(os, "nova_services", "-t", "3", os_cloud="faulty")
-    assert (proc.returncode, proc.stdout) == (3, out.getvalue())
+    assert (proc.returncode, proc.stdout in hung) == (3, True), proc.stdout
 
 
 def test_requests_carry_the_project_to_cinder(os: dict[str, Any]) -> None:
