@@ -78,36 +78,33 @@ class QuotaHeadroom(OpenStackCheck):
     primary = "projects_near_quota"
 
     def probe(self) -> Iterator[nagiosplugin.Metric | Detail]:
-        import concurrent.futures
+        from osops_monitoring.fanout import fan_out
 
-        started = time.monotonic()
+        # What is not done by then is unchecked; the rest of the timeout is the
+        # result's, and the calls still running are not waited for.
+        deadline = time.monotonic() + self.timeout * 0.9
         session = self.session()
         projects = self._projects(session)
+        names = dict(projects)
         sources = {k: v for k, v in SOURCES.items() if k not in (self.options["skip"] or [])}
         near: list[str] = []
         failed: list[str] = []
         checked = 0
-        pool = concurrent.futures.ThreadPoolExecutor(max(1, int(self.options["concurrency"])))
-        futures = {
-            pool.submit(self._project, session, project_id, sources): name
-            for project_id, name in projects
-        }
-        budget = self.timeout * 0.9 - (time.monotonic() - started)
-        try:
-            for future in concurrent.futures.as_completed(futures, timeout=max(0.1, budget)):
-                name = futures[future]
-                try:
-                    found = future.result()
-                except OsopsError as exc:
-                    failed.append(f"{name}: {exc}")
-                    continue
-                checked += 1
-                if found:
-                    near.append(f"{name} " + ", ".join(found))
-        except concurrent.futures.TimeoutError:
-            pass  # what is not done by now is unchecked
-        finally:
-            pool.shutdown(wait=False, cancel_futures=True)
+        for project_id, found, error in fan_out(
+            lambda project_id: self._project(session, project_id, sources),
+            [project_id for project_id, _ in projects],
+            int(self.options["concurrency"]),
+            deadline,
+        ):
+            name = names[project_id]
+            if error is not None:
+                if not isinstance(error, OsopsError):
+                    raise error
+                failed.append(f"{name}: {error}")
+                continue
+            checked += 1
+            if found:
+                near.append(f"{name} " + ", ".join(found))
         unchecked = len(projects) - checked
         yield metric("projects_near_quota", len(near)).replace(max=len(projects))
         yield metric("projects_checked", checked).replace(max=len(projects))
