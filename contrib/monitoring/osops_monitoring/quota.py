@@ -23,6 +23,8 @@ SOURCES = {
     "network": ("/v2.0/quotas/{id}/details", ("port", "floatingip"), "used"),
 }
 SHOWN = 3
+#: Projects asked for at once: Keystone's default max_db_limit, the most it lists at once.
+PAGE = 1000
 
 
 class QuotaHeadroom(OpenStackCheck):
@@ -128,11 +130,33 @@ class QuotaHeadroom(OpenStackCheck):
             yield Detail(line)
 
     def _projects(self, session: Session) -> list[tuple[str, str]]:
-        data = self.get(session, "identity", "/projects")
-        try:
-            projects = [(p["id"], p["name"]) for p in data["projects"] if not p.get("is_domain")]
-        except (KeyError, TypeError) as exc:
-            raise CheckError(f"identity API answered /projects without {exc}") from None
+        """Every project, page by page: Keystone lists at most ``max_db_limit`` (1000)
+        at once, and pages (``links.next``) only when the request gives a limit."""
+        from urllib.parse import urlsplit
+
+        found: dict[str, str] = {}
+        path = f"/projects?limit={PAGE}"
+        asked = set()
+        while path not in asked:
+            asked.add(path)
+            data = self.get(session, "identity", path)
+            try:
+                found.update(
+                    (p["id"], p["name"]) for p in data["projects"] if not p.get("is_domain")
+                )
+                following = (data.get("links") or {}).get("next")
+                truncated = data.get("truncated") and not following
+            except (KeyError, TypeError, AttributeError) as exc:
+                raise CheckError(f"identity API answered /projects without {exc}") from None
+            if truncated:
+                raise CheckError(
+                    f"identity API listed only {len(found)} projects (truncated by Keystone's "
+                    "list_limit): raise it, or give --project"
+                )
+            if not following or not data["projects"]:
+                break
+            path = f"/projects?{urlsplit(str(following)).query}"
+        projects = list(found.items())
         wanted = self.options["project"]
         if wanted:
             projects = [(i, n) for i, n in projects if i in wanted or n in wanted]
