@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from osops.check.base import Detail, Perf, State, metric
 from osops.exceptions import CheckError
 from osops_monitoring.openstack import OpenStackCheck
@@ -66,6 +68,9 @@ class NovaHypervisors(OpenStackCheck):
     def probe(self) -> Iterator[nagiosplugin.Metric | Detail]:
         from osops_monitoring.placement import provider_capacity
 
+        # The rest of the timeout is the result's: Placement's calls still
+        # running then are not waited for.
+        deadline = time.monotonic() + self.timeout * 0.9
         session = self.session()
         data = self.get(
             session,
@@ -80,7 +85,7 @@ class NovaHypervisors(OpenStackCheck):
             raise CheckError(
                 f"compute API answered /os-hypervisors/detail without the documented field {exc}"
             ) from None
-        providers = provider_capacity(self, session)
+        providers = provider_capacity(self, session, deadline)
         totals = {}
         for label, rc in (
             ("vcpus_used", "VCPU"),

@@ -32,15 +32,20 @@ class Capacity:
         self.used = used
 
 
-def provider_capacity(check: OpenStackCheck, session: Session) -> dict[str, dict[str, Capacity]]:
+def provider_capacity(
+    check: OpenStackCheck, session: Session, deadline: float
+) -> dict[str, dict[str, Capacity]]:
     """Every resource provider's capacity ((total - reserved) * allocation ratio) and usage.
 
-    Two calls per provider, in a pool of 8 so that a big cloud's stays within the timeout.
+    Two calls per provider, 8 at a time (placement has no call for them all).
 
+    :param deadline: time.monotonic() by which every provider is read; the
+        calls still running then are not waited for
     :returns: {provider name: {resource class: Capacity}}
-    :raises CheckError: an answer without the documented fields
+    :raises CheckError: an answer without the documented fields, or providers
+        not read by the deadline (a share of some of them would mislead)
     """
-    import concurrent.futures
+    from osops_monitoring.fanout import fan_out
 
     providers = check.get(session, "placement", "/resource_providers", headers=PLACEMENT)
     try:
@@ -63,14 +68,19 @@ def provider_capacity(check: OpenStackCheck, session: Session) -> dict[str, dict
             for rc, inv in inventories.items()
         }
 
-    with concurrent.futures.ThreadPoolExecutor(8) as pool:
-        try:
-            found = dict(
-                zip([n for _, n in named], pool.map(one, [u for u, _ in named]), strict=True)
-            )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise CheckError(f"placement API answered an inventory without {exc}") from None
-    return found
+    found: dict[str, dict[str, Capacity]] = {}
+    for uuid, capacity, error in fan_out(one, [u for u, _ in named], 8, deadline):
+        if isinstance(error, KeyError | TypeError | ValueError):
+            raise CheckError(f"placement API answered an inventory without {error}") from None
+        if error is not None:
+            raise error
+        found[uuid] = capacity or {}
+    if len(found) < len(named):
+        raise CheckError(
+            f"placement API: {len(found)} of {len(named)} resource providers read in "
+            f"{check.timeout:g}s (2 calls each, 8 at a time); a longer --timeout reads them all"
+        )
+    return {name: found[uuid] for uuid, name in named}
 
 
 def flavor_resources(flavor: dict[str, Any]) -> dict[str, int]:

@@ -23,6 +23,8 @@ SOURCES = {
     "network": ("/v2.0/quotas/{id}/details", ("port", "floatingip"), "used"),
 }
 SHOWN = 3
+#: Projects asked for at once: Keystone's default max_db_limit, the most it lists at once.
+PAGE = 1000
 
 
 class QuotaHeadroom(OpenStackCheck):
@@ -78,36 +80,33 @@ class QuotaHeadroom(OpenStackCheck):
     primary = "projects_near_quota"
 
     def probe(self) -> Iterator[nagiosplugin.Metric | Detail]:
-        import concurrent.futures
+        from osops_monitoring.fanout import fan_out
 
-        started = time.monotonic()
+        # What is not done by then is unchecked; the rest of the timeout is the
+        # result's, and the calls still running are not waited for.
+        deadline = time.monotonic() + self.timeout * 0.9
         session = self.session()
         projects = self._projects(session)
+        names = dict(projects)
         sources = {k: v for k, v in SOURCES.items() if k not in (self.options["skip"] or [])}
         near: list[str] = []
         failed: list[str] = []
         checked = 0
-        pool = concurrent.futures.ThreadPoolExecutor(max(1, int(self.options["concurrency"])))
-        futures = {
-            pool.submit(self._project, session, project_id, sources): name
-            for project_id, name in projects
-        }
-        budget = self.timeout * 0.9 - (time.monotonic() - started)
-        try:
-            for future in concurrent.futures.as_completed(futures, timeout=max(0.1, budget)):
-                name = futures[future]
-                try:
-                    found = future.result()
-                except OsopsError as exc:
-                    failed.append(f"{name}: {exc}")
-                    continue
-                checked += 1
-                if found:
-                    near.append(f"{name} " + ", ".join(found))
-        except concurrent.futures.TimeoutError:
-            pass  # what is not done by now is unchecked
-        finally:
-            pool.shutdown(wait=False, cancel_futures=True)
+        for project_id, found, error in fan_out(
+            lambda project_id: self._project(session, project_id, sources),
+            [project_id for project_id, _ in projects],
+            int(self.options["concurrency"]),
+            deadline,
+        ):
+            name = names[project_id]
+            if error is not None:
+                if not isinstance(error, OsopsError):
+                    raise error
+                failed.append(f"{name}: {error}")
+                continue
+            checked += 1
+            if found:
+                near.append(f"{name} " + ", ".join(found))
         unchecked = len(projects) - checked
         yield metric("projects_near_quota", len(near)).replace(max=len(projects))
         yield metric("projects_checked", checked).replace(max=len(projects))
@@ -131,11 +130,33 @@ class QuotaHeadroom(OpenStackCheck):
             yield Detail(line)
 
     def _projects(self, session: Session) -> list[tuple[str, str]]:
-        data = self.get(session, "identity", "/projects")
-        try:
-            projects = [(p["id"], p["name"]) for p in data["projects"] if not p.get("is_domain")]
-        except (KeyError, TypeError) as exc:
-            raise CheckError(f"identity API answered /projects without {exc}") from None
+        """Every project, page by page: Keystone lists at most ``max_db_limit`` (1000)
+        at once, and pages (``links.next``) only when the request gives a limit."""
+        from urllib.parse import urlsplit
+
+        found: dict[str, str] = {}
+        path = f"/projects?limit={PAGE}"
+        asked = set()
+        while path not in asked:
+            asked.add(path)
+            data = self.get(session, "identity", path)
+            try:
+                found.update(
+                    (p["id"], p["name"]) for p in data["projects"] if not p.get("is_domain")
+                )
+                following = (data.get("links") or {}).get("next")
+                truncated = data.get("truncated") and not following
+            except (KeyError, TypeError, AttributeError) as exc:
+                raise CheckError(f"identity API answered /projects without {exc}") from None
+            if truncated:
+                raise CheckError(
+                    f"identity API listed only {len(found)} projects (truncated by Keystone's "
+                    "list_limit): raise it, or give --project"
+                )
+            if not following or not data["projects"]:
+                break
+            path = f"/projects?{urlsplit(str(following)).query}"
+        projects = list(found.items())
         wanted = self.options["project"]
         if wanted:
             projects = [(i, n) for i, n in projects if i in wanted or n in wanted]

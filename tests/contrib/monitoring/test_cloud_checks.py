@@ -442,6 +442,73 @@ def test_quota_headroom_project_timeout(os: dict[str, Any], tenant: str) -> None
     ), proc.stdout
 
 
+@pytest.fixture(scope="module")
+def crowd(cloud: dict[str, Any]) -> Iterator[int]:
+    """30 more projects, crowd-00 to crowd-29 (one at a time: Keystone's SQLite
+    answers concurrent writes with HTTP 500, database locked)."""
+    real = cloud["cloud"]
+    made: list[str] = []
+    try:
+        for n in range(30):
+            body = {"project": {"name": f"crowd-{n:02d}", "domain_id": "default"}}
+            made.append(real.api.post("keystone", "/projects", body)["project"]["id"])
+        yield len(made)
+    finally:
+        for project_id in made:
+            real.api.delete("keystone", f"/projects/{project_id}")
+
+
+def test_quota_headroom_bounded_on_many_projects(
+    os: dict[str, Any], tenant: str, crowd: int
+) -> None:
+    """More projects than -t reaches, through a compute API that answers each call 0.3 s
+    late and then hangs: the result comes within -t, counting every project as
+    checked or unchecked; the process exits with it, not after the calls still
+    hanging (concurrent.futures' workers, joined at exit, kept it until theirs
+    timed out); the API never holds more than --concurrency calls."""
+    import subprocess
+    import threading
+    import time
+    from os import environ
+
+    from helpers import OSOPS
+
+    proxy = os["proxies"]["compute"]
+    proxy.fault, proxy.delay = "slow", 0.3
+    proxy.reset_peak()
+    hang = threading.Timer(3.0, setattr, (proxy, "fault", "hang"))
+    argv = [str(OSOPS), "check", "run", "quota_headroom", "--os-cloud", "faulty", "-t", "5"]
+    argv += ["--concurrency", "3", "--skip", "volumev3", "--skip", "network"]
+    started = time.monotonic()
+    with subprocess.Popen(
+        argv, stdout=subprocess.PIPE, text=True, env={**environ, **os["env"]}
+    ) as proc:
+        hang.start()
+        try:
+            assert proc.stdout is not None
+            line = proc.stdout.readline()
+            answered = time.monotonic() - started
+            proc.stdout.read()
+            proc.wait(30)
+            exited = time.monotonic() - started
+        finally:
+            hang.cancel()
+            proc.kill()
+    total = len(os["cloud"].api.get("keystone", "/projects")["projects"])
+    perf = parse_output(line)["perfdata"]
+    checked, unchecked = perf["projects_checked"].value, perf["projects_unchecked"].value
+    assert proc.returncode == 1, line
+    assert checked + unchecked == total >= crowd, line
+    assert checked >= 3 and unchecked >= 1, line
+    assert line.startswith(
+        f"QUOTA_HEADROOM WARNING - {unchecked:g} of {total} projects unchecked "
+        "(not reached in 5s) | "
+    ), line
+    assert answered <= 5 + 1.5, (answered, line)
+    assert exited - answered < 0.5, (exited, answered)
+    assert proxy.peak == 3, proxy.peak
+
+
 # -- stuck_resources -------------------------------------------------------------------------
 
 
