@@ -13,6 +13,7 @@ from typing import Any, Final
 
 from osops.log.record import FIELDS
 from osops_logging import formats
+from osops_logging.heads import ASK, NONE, Head, oslo_head
 
 _TRACE_START: Final = "Traceback (most recent call last):"
 _NL_TRACE_START: Final = "\n" + _TRACE_START
@@ -91,6 +92,7 @@ _CONTEXT: Final = tuple(
 _CONTEXT_CACHE: Final = 4096
 REQUEST_ID: Final = FIELDS["request_id"]
 GLOBAL_REQUEST_ID: Final = FIELDS["global_request_id"]
+_NO_HEAD: Final[Head] = ("", "", "", "", "", "", False, NONE)
 # Context tokens that mean "not set".
 _UNSET: Final = frozenset({"-", "None", ""})
 
@@ -157,18 +159,18 @@ class LineParser:
         complete it), the line's own record when no grammar knows it and
         nothing is held, or None while the oldest record may still go on.
         """
-        oslo = self._oslo
-        match = oslo(raw) if oslo is not None else None
         fields: dict[str, Any] | None
         # Typed, so that compiled (setup.py) these are str operations, not generic ones.
         date: str
         clock: str
-        pid: str | None
+        pid: str
         level: str | None
         logger: str
-        ctx: str | None
-        if match is not None:  # most lines: oslo.log, read here rather than in a call
-            date, clock, pid, level, logger, ctx = match.groups()
+        ctx: str
+        headed: bool
+        end_of_head: int
+        date, clock, pid, level, logger, ctx, headed, end_of_head = self._head(raw)
+        if end_of_head >= 0:  # most lines: oslo.log
             timestamp = f"{date}T{clock}"
             if "," in clock:
                 timestamp = timestamp.replace(",", ".")
@@ -181,7 +183,7 @@ class LineParser:
             }
             if pid:
                 fields[PID] = self._pids[pid]
-            self._fill(fields, level, logger, ctx, raw[match.end() :])
+            self._fill(fields, level, logger, ctx if headed else None, raw[end_of_head:])
         else:
             fields = self._syslog_line(raw, offset, line)
             if fields is None:
@@ -229,6 +231,20 @@ class LineParser:
         self._open[writer] = started = _Held(fields, raw, in_trace)
         self._held.append(started)
         return self._release()
+
+    def _head(self, raw: str) -> Head:
+        """The oslo.log head of a line (:func:`oslo_head`, else the regex); end < 0 if none."""
+        oslo = self._oslo
+        if oslo is None:
+            return _NO_HEAD
+        head = oslo_head(raw)
+        if head[7] != ASK:
+            return head
+        match = oslo(raw)
+        if match is None:
+            return _NO_HEAD
+        date, clock, pid, level, logger, ctx = match.groups()
+        return (date, clock, pid or "", level, logger, ctx or "", ctx is not None, match.end())
 
     def _join(self, held: _Held, raw: str, end: int) -> None:
         """Count a line into a record held: its raw text and where it ends, if kept."""
@@ -281,9 +297,9 @@ class LineParser:
         a file can be cut before such a line and the pieces parsed apart give
         the same records.
         """
-        match = self._oslo(raw) if self._oslo is not None else None
-        if match is not None:
-            return match.group("level") not in _CONTINUING
+        head = self._head(raw)
+        if head[7] >= 0:
+            return head[3] not in _CONTINUING
         fields = self._syslog_line(raw, 0, 0)
         return fields is not None and fields.get(LEVEL) not in _CONTINUING
 
