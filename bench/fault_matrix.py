@@ -148,19 +148,7 @@ def udp_oversized(work: Path) -> Measured:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as receiver:
         receiver.bind(("127.0.0.1", 0))
         port = receiver.getsockname()[1]
-        return osops(
-            "log",
-            "ship",
-            str(path),
-            "--sink",
-            "logstash",
-            "--option",
-            "protocol=udp",
-            "--option",
-            f"port={port}",
-            "--format",
-            "json",
-        )
+        return osops(*hostile.ship_udp(path, port))
 
 
 def state_unwritable(work: Path) -> Measured:

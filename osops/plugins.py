@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import importlib
 import os
-import re
-import sys
 
 from osops import guard, requirements
 from osops.exceptions import PluginLoadError, PluginNotFound, RequirementMissing
@@ -73,25 +71,14 @@ def entry_point_files(marker: bytes) -> Iterator[tuple[str, str, str]]:
     The first distribution of a name on sys.path wins, as in importlib.metadata.
     """
     seen: set[str] = set()
-    for entry in sys.path:
-        try:
-            listing = os.scandir(entry or ".")
-        except OSError:
+    for entry, dirname in requirements.metadata_dirs(dirs_only=True):
+        dist, version = _distribution_of(dirname)
+        if dist in seen:
             continue
-        with listing:
-            names = sorted(
-                item.name
-                for item in listing
-                if item.name.endswith((".dist-info", ".egg-info")) and item.is_dir()
-            )
-        for dirname in names:
-            dist, version = _distribution_of(dirname)
-            if dist in seen:
-                continue
-            seen.add(dist)
-            data = _read(os.path.join(entry or ".", dirname, "entry_points.txt"))
-            if data is not None and marker in data:
-                yield dist, version, data.decode("utf-8", "replace")
+        seen.add(dist)
+        data = _read(os.path.join(entry, dirname, "entry_points.txt"))
+        if data is not None and marker in data:
+            yield dist, version, data.decode("utf-8", "replace")
 
 
 def _read(path: str) -> bytes | None:
@@ -114,7 +101,7 @@ def _read(path: str) -> bytes | None:
 def _distribution_of(dirname: str) -> tuple[str, str]:
     stem = dirname.rsplit(".", 1)[0]
     name, _, version = stem.partition("-")
-    return re.sub(r"[-_.]+", "-", name).lower(), version
+    return requirements.normalize(name), version
 
 
 def _parse_entry_points(

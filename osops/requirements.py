@@ -10,7 +10,7 @@ from osops.value import Value
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs a check ~7 ms at start-up; annotations need none of it
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Iterator
 
 
 class Missing(Value):
@@ -34,13 +34,15 @@ def normalize(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def installed() -> dict[str, str]:
-    """Every distribution on sys.path: its normalized name and metadata directory.
+def metadata_dirs(dirs_only: bool = False) -> Iterator[tuple[str, str]]:
+    """(sys.path entry, name) of every ``.dist-info`` and ``.egg-info`` on sys.path.
 
-    A listing of each sys.path entry, no file read (about a millisecond); the
-    first of a name on sys.path wins, as in importlib.metadata.
+    In sys.path order, sorted within an entry: a listing of each entry, no file
+    read. Callers keep the first of a name, as importlib.metadata does.
+
+    :param dirs_only: leave out an ``.egg-info`` that is a file (distutils' lone
+        PKG-INFO), which holds no entry points
     """
-    found: dict[str, str] = {}
     for entry in sys.path:
         try:
             listing = os.scandir(entry or ".")
@@ -48,11 +50,25 @@ def installed() -> dict[str, str]:
             continue
         with listing:
             names = sorted(
-                item.name for item in listing if item.name.endswith((".dist-info", ".egg-info"))
+                item.name
+                for item in listing
+                if item.name.endswith((".dist-info", ".egg-info"))
+                and (not dirs_only or item.is_dir())
             )
         for dirname in names:
-            name = normalize(dirname.rsplit(".", 1)[0].partition("-")[0])
-            found.setdefault(name, os.path.join(entry or ".", dirname))
+            yield entry or ".", dirname
+
+
+def installed() -> dict[str, str]:
+    """Every distribution on sys.path: its normalized name and metadata directory.
+
+    A listing of each sys.path entry, no file read (about a millisecond); the
+    first of a name on sys.path wins, as in importlib.metadata.
+    """
+    found: dict[str, str] = {}
+    for entry, dirname in metadata_dirs():
+        name = normalize(dirname.rsplit(".", 1)[0].partition("-")[0])
+        found.setdefault(name, os.path.join(entry, dirname))
     return found
 
 

@@ -1,17 +1,19 @@
 """Misbehaving HTTP servers on 127.0.0.1 beyond the kit's: endless, looping, binary.
 
 Behaviours for :func:`osops.testing.servers.serve` (the kit: silent, hung
-and trickling servers are there, as plugin authors get them).
+and trickling servers are there, as plugin authors get them); and the
+arguments that ship a log to a UDP port, shared by the tests and the bench.
 """
 
 from __future__ import annotations
 
 import socket
 import threading
+from pathlib import Path
 
 from osops.testing.servers import Behaviour, serve, trickle, until
 
-__all__ = ["endless", "raw", "redirect_loop", "serve", "trickle"]
+__all__ = ["endless", "raw", "redirect_loop", "serve", "ship_udp", "trickle"]
 
 _CHUNK = b"x" * 65536
 
@@ -52,3 +54,21 @@ def raw(response: bytes) -> Behaviour:
         conn.sendall(response)
 
     return behaviour
+
+
+def ship_udp(path: Path, port: int, *more: str) -> tuple[str, ...]:
+    """``osops`` arguments shipping ``path`` to Logstash over UDP on 127.0.0.1, summary in JSON."""
+    return (
+        "log",
+        "ship",
+        str(path),
+        "--sink",
+        "logstash",
+        "--option",
+        "protocol=udp",
+        "--option",
+        f"port={port}",
+        "--format",
+        "json",
+        *more,
+    )

@@ -1,10 +1,11 @@
-"""The shape of the tree: no import cycles in osops/, no module too big to read."""
+"""The shape of the tree: no import cycles in osops/, no module too big to read (core, contrib)."""
 
 from __future__ import annotations
 
 import ast
 from pathlib import Path
 
+import pytest
 from helpers import ROOT
 
 PACKAGES = {
@@ -99,8 +100,19 @@ def test_the_cycle_finder_finds_one() -> None:
     assert _cycles(graph) == [["a", "b", "c"]]
 
 
-def test_no_module_in_osops_over_300_lines() -> None:
+# Modules allowed over the limit, each until the split it waits for lands.
+OVERSIZED = {
+    # The mypyc-compiled line parser: the lead is optimising it now, and splits it after
+    # (remove this exemption with that split).
+    "osops_logging.lines",
+}
+
+
+@pytest.mark.parametrize("package", sorted(PACKAGES))
+def test_no_module_over_300_lines(package: str) -> None:
     sizes = {
-        module: len(path.read_text().splitlines()) for module, path in _modules("osops").items()
+        module: len(path.read_text().splitlines()) for module, path in _modules(package).items()
     }
-    assert {module: size for module, size in sizes.items() if size > 300} == {}
+    assert {
+        module: size for module, size in sizes.items() if size > 300 and module not in OVERSIZED
+    } == {}

@@ -21,16 +21,24 @@ def _summary(obj: Any) -> str:
     return doc.strip().splitlines()[0] if doc else ""
 
 
-class ListPlugin(Plugins, Lister):
-    """List installed plugins of every kind, with their distribution and status."""
+class OfKind(Plugins, Command):
+    """A command over the installed plugins: every kind, or the one ``--kind`` names."""
 
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
         parser: argparse.ArgumentParser = super().get_parser(prog_name)
         parser.add_argument("--kind", choices=sorted(KINDS), help="only this kind")
         return parser
 
-    def take_action(self, parsed_args: Any) -> tuple[tuple[str, ...], list[tuple[Any, ...]]]:
+    def inspect(self, parsed_args: Any) -> list[inventory.PluginInfo]:
+        """The plugins ``--kind`` asks for, each loaded and checked."""
         kinds = [parsed_args.kind] if parsed_args.kind else None
+        return inventory.inspect(kinds, self.managers)
+
+
+class ListPlugin(OfKind, Lister):
+    """List installed plugins of every kind, with their distribution and status."""
+
+    def take_action(self, parsed_args: Any) -> tuple[tuple[str, ...], list[tuple[Any, ...]]]:
         columns = ("Kind", "Name", "Distribution", "Version", "Summary", "Status")
         rows = [
             (
@@ -41,7 +49,7 @@ class ListPlugin(Plugins, Lister):
                 _summary(info.obj),
                 info.status,
             )
-            for info in inventory.inspect(kinds, self.managers)
+            for info in self.inspect(parsed_args)
         ]
         return columns, rows
 
@@ -123,12 +131,11 @@ class ShowPlugin(ShowOne):
         return tuple(data), tuple(data.values())
 
 
-class VerifyPlugin(Plugins, StatusLister):
+class VerifyPlugin(OfKind, StatusLister):
     """Run the conformance checks over every installed plugin; non-zero if any fails."""
 
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
         parser: argparse.ArgumentParser = super().get_parser(prog_name)
-        parser.add_argument("--kind", choices=sorted(KINDS), help="only this kind")
         parser.add_argument(
             "--dist", metavar="NAME", help="only the plugins of this distribution (e.g. osops-ntp)"
         )
@@ -136,8 +143,7 @@ class VerifyPlugin(Plugins, StatusLister):
 
     def take_action(self, parsed_args: Any) -> tuple[tuple[str, ...], list[tuple[Any, ...]]]:
         columns = ("Kind", "Name", "Distribution", "Problem")
-        kinds = [parsed_args.kind] if parsed_args.kind else None
-        infos = inventory.inspect(kinds, self.managers)
+        infos = self.inspect(parsed_args)
         strays = inventory.strays()
         scope = ""
         if parsed_args.dist:
@@ -197,17 +203,15 @@ class NewPlugin(Command):
         return 0
 
 
-class DocPlugin(Plugins, DocumentCommand):
+class DocPlugin(OfKind, DocumentCommand):
     """Write the Markdown reference of every installed plugin, generated from its metadata."""
 
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
         parser: argparse.ArgumentParser = super().get_parser(prog_name)
-        parser.add_argument("--kind", choices=sorted(KINDS), help="only this kind")
         add_output(parser)
         return parser
 
     def document(self, parsed_args: Any) -> str:
         from osops import docs
 
-        kinds = [parsed_args.kind] if parsed_args.kind else None
-        return docs.markdown(inventory.inspect(kinds, self.managers))
+        return docs.markdown(self.inspect(parsed_args))

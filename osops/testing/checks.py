@@ -10,6 +10,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from osops.check.result import PerfValue
 from osops.check.values import State
 from osops.value import Value
 
@@ -26,10 +27,16 @@ _ITEM = re.compile(
 _STATUS = re.compile(r"^(?P<name>\S+) (?P<state>OK|WARNING|CRITICAL|UNKNOWN)(?: - (?P<text>.*))?$")
 
 
-class PerfItem(Value):
-    """One perfdata item as printed, its numbers parsed."""
+class PerfItem(PerfValue):
+    """One perfdata item as printed, its numbers parsed.
 
-    __slots__ = ("label", "value", "uom", "warning", "critical", "min", "max")
+    A :class:`~osops.check.result.PerfValue` read back: ``value`` is None where the
+    plugin printed ``U``, and a threshold it did not print is ``""``.
+    """
+
+    # No __slots__ of its own: Value takes the fields (equality, repr) from
+    # ``__slots__``, which then names PerfValue's.
+    value: float | None  # type: ignore[assignment]
 
     def __init__(
         self,
@@ -41,18 +48,7 @@ class PerfItem(Value):
         min: float | None = None,
         max: float | None = None,
     ) -> None:
-        self.label = label
-        self.value = value
-        self.uom = uom
-        self.warning = warning
-        self.critical = critical
-        self.min = min
-        self.max = max
-
-    @property
-    def base_label(self) -> str:
-        """The declared label, without the ``[item]`` of per-item metrics."""
-        return self.label.partition("[")[0]
+        super().__init__(label, value, uom, warning, critical, min, max)  # type: ignore[arg-type]
 
 
 def _float(text: str | None) -> float | None:

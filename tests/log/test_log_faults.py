@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from helpers import OSOPS, run_osops
+from hostile import ship_udp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from measure import run_measured
@@ -253,22 +254,7 @@ def test_udp_cuts_an_oversized_event_and_the_rest_flows(tmp_path: Path) -> None:
         receiver.bind(("127.0.0.1", 0))
         receiver.settimeout(10)
         port = receiver.getsockname()[1]
-        proc = run_osops(
-            "log",
-            "ship",
-            str(path),
-            "--sink",
-            "logstash",
-            "--option",
-            "protocol=udp",
-            "--option",
-            f"port={port}",
-            "--state",
-            str(state),
-            "--format",
-            "json",
-            timeout=60,
-        )
+        proc = run_osops(*ship_udp(path, port, "--state", str(state)), timeout=60)
         events = [json.loads(receiver.recv(70000)) for _ in range(5)]
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["shipped"] == 5
@@ -291,19 +277,7 @@ def test_udp_to_a_closed_port_counts_send_errors(tmp_path: Path) -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as closed:
         closed.bind(("127.0.0.1", 0))
         port = closed.getsockname()[1]
-    proc = run_osops(
-        "log",
-        "ship",
-        str(path),
-        "--sink",
-        "logstash",
-        "--option",
-        "protocol=udp",
-        "--option",
-        f"port={port}",
-        "--format",
-        "json",
-    )
+    proc = run_osops(*ship_udp(path, port))
     assert proc.returncode == 0, proc.stderr
     summary = json.loads(proc.stdout)
     # Loopback answers with ICMP at once: every other send is refused, and said so.

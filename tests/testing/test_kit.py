@@ -41,6 +41,7 @@ def test_perfdata_is_parsed_with_units_exponents_and_quoted_labels() -> None:
         PerfItem("rtt[a b]", None, ""),
         PerfItem("c", 7.0, "c"),
     ]
+    assert parsed["c"] != PerfItem("c", 7.5, "c")  # compared field by field
     with pytest.raises(ValueError, match=r"^not perfdata at '=3'$"):
         parse_perfdata("a=1 =3")
 

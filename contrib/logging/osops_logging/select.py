@@ -10,17 +10,8 @@ from typing import Any
 from osops.exceptions import UsageError
 from osops.log.base import Filter
 from osops.log.record import LogRecord
+from osops.log.window import LEVELS
 from osops.options import Argument
-
-_LEVELS = {
-    "DEBUG": 10,
-    "INFO": 20,
-    "AUDIT": 25,
-    "WARNING": 30,
-    "ERROR": 40,
-    "TRACE": 40,
-    "CRITICAL": 50,
-}
 
 
 class Drop(Filter):
@@ -35,7 +26,7 @@ class Drop(Filter):
         Argument(
             "level",
             "Drop records below this level (DEBUG, INFO, WARNING, ERROR, ...).",
-            choices=tuple(_LEVELS),
+            choices=tuple(LEVELS),
         ),
         Argument("logger", "Drop records whose logger matches this regular expression."),
         Argument(
@@ -53,7 +44,7 @@ class Drop(Filter):
 
     def __init__(self, options: Mapping[str, Any]) -> None:
         super().__init__(options)
-        self._floor = _LEVELS[options["level"]] if options.get("level") else None
+        self._floor = LEVELS[options["level"]] if options.get("level") else None
         try:
             self._logger = re.compile(options["logger"]) if options.get("logger") else None
         except re.error as exc:
@@ -65,7 +56,7 @@ class Drop(Filter):
         if not record.parsed:
             return record if self.options.get("keep_unparsed", True) else None
         unwanted = (
-            self._floor is not None and _LEVELS.get(record.level or "", 100) < self._floor
+            self._floor is not None and LEVELS.get(record.level or "", 100) < self._floor
         ) or (self._logger is not None and bool(self._logger.search(record.logger or "")))
         if not unwanted:
             return record

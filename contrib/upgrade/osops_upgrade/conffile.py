@@ -1,4 +1,4 @@
-"""oslo.config files read as the services read them: oslo.config's own parser and order."""
+"""Configuration as the services read it: oslo.config files (its parser, its order), policies."""
 
 from __future__ import annotations
 
@@ -75,3 +75,24 @@ def read(paths: list[str]) -> dict[tuple[str, str], Setting]:
                 setting.values.extend(values)
                 setting.files.append(path)
     return settings
+
+
+def read_policy(path: str) -> dict[str, str]:
+    """A policy file's rules: name -> check string.
+
+    :raises UsageError: a file that cannot be read, or is no policy file
+    """
+    import yaml
+
+    try:
+        with open(path) as fh:
+            rules = yaml.safe_load(fh)
+    except OSError as exc:
+        raise UsageError(f"{path}: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        raise UsageError(f"{path}: not a policy file ({str(exc).splitlines()[0]})") from None
+    if rules is None:
+        return {}
+    if not isinstance(rules, dict):
+        raise UsageError(f"{path}: not a policy file (expected rule names and check strings)")
+    return {str(k): v for k, v in rules.items()}

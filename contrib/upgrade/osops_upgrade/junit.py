@@ -8,8 +8,8 @@ import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 
 from osops.exceptions import UsageError
-from osops_upgrade.audit import FAILING, Finding
 from osops_upgrade.data import Release
+from osops_upgrade.findings import FAILING, Finding
 
 
 def render(service: str, start: Release, target: Release, findings: Sequence[Finding]) -> str:

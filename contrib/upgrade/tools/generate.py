@@ -23,21 +23,17 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import gzip
-import io
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-DATA = HERE.parent / "osops_upgrade" / "data"
+from sdists import DATA, HERE, cached, gzip_json, member, read_member, series_of
+
 LOCKS = HERE / "locks"
 PIP = "pip==26.3"  # --uploaded-prior-to, for the first resolution of a lock
 
@@ -67,9 +63,6 @@ RELEASES = {
 #: modules (cinder 2026.2 moved its backup drivers' libraries into extras).
 EXTRAS = {"cinder": "[gcs,s3,swift]"}
 
-_SERIES_URL = re.compile(r"constraints/upper/(\d{4}\.\d)\b")
-_BRANCHED = re.compile(r"^\* Update master for stable/(\d{4})\.(\d)$", re.M)
-
 
 def log(message: str) -> None:
     print(f"generate: {message}", file=sys.stderr, flush=True)
@@ -89,60 +82,20 @@ def pip(
     return run([str(python), "-m", "pip", "--disable-pip-version-check", "-q", *args], env=env)
 
 
+def download(tool: Path, requirement: str, binary: str, where: Path) -> None:
+    """The requirement alone, downloaded: ``--no-binary`` an sdist, ``--only-binary`` a wheel."""
+    pip(tool, "download", "--no-deps", binary, ":all:", requirement, "-d", str(where))
+
+
 def sdist(dist: str, version: str, cache: Path, tool: Path) -> Path:
     """The release's sdist, downloaded once into cache."""
-    stem = f"{dist.replace('-', '_')}-{version}.tar.gz"
-    found = [p for p in cache.glob("*.tar.gz") if p.name.lower() == stem.lower()]
-    if not found:
-        pip(
-            tool,
-            "download",
-            "--no-deps",
-            "--no-binary",
-            ":all:",
-            f"{dist}=={version}",
-            "-d",
-            str(cache),
-        )
-        found = [p for p in cache.glob("*.tar.gz") if p.name.lower() == stem.lower()]
-    if not found:
+    found = cached(cache, dist, version)
+    if found is None:
+        download(tool, f"{dist}=={version}", "--no-binary", cache)
+        found = cached(cache, dist, version)
+    if found is None:
         raise RuntimeError(f"{dist}=={version}: no sdist downloaded")
-    return found[0]
-
-
-def member(archive: Path, suffix: str) -> tarfile.TarInfo:
-    with tarfile.open(archive) as tar:
-        for info in tar.getmembers():
-            if info.name.split("/", 1)[-1] == suffix:
-                return info
-    raise RuntimeError(f"{archive.name}: no {suffix}")
-
-
-def read_member(archive: Path, suffix: str) -> str:
-    with tarfile.open(archive) as tar:
-        fh = tar.extractfile(member(archive, suffix))
-        assert fh is not None
-        return fh.read().decode()
-
-
-def series_of(archive: Path) -> str:
-    """The series a release belongs to, as its sdist says.
-
-    A stable branch's tox.ini pins upper-constraints/<series>. A first release
-    tagged before that change still points at master; then the series is the
-    one after the newest "Update master for stable/<series>" commit in pbr's
-    ChangeLog (made on master as the previous series branched).
-    """
-    found = set(_SERIES_URL.findall(read_member(archive, "tox.ini")))
-    if len(found) == 1:
-        return found.pop()
-    if found:
-        raise RuntimeError(f"{archive.name}: tox.ini names series {sorted(found)}")
-    branched = _BRANCHED.search(read_member(archive, "ChangeLog"))
-    if branched is None:
-        raise RuntimeError(f"{archive.name}: neither tox.ini nor ChangeLog names a series")
-    year, half = int(branched.group(1)), int(branched.group(2))
-    return f"{year}.2" if half == 1 else f"{year + 1}.1"
+    return found
 
 
 def lock_path(service: str, series: str) -> Path:
@@ -172,16 +125,7 @@ def install(service: str, series: str, version: str, venv: Path, cache: Path, to
     cutoff = (built + datetime.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     pip(python, "install", PIP)
     wheels = cache / "wheels"
-    pip(
-        tool,
-        "download",
-        "--no-deps",
-        "--only-binary",
-        ":all:",
-        f"{dist}=={version}",
-        "-d",
-        str(wheels),
-    )
+    download(tool, f"{dist}=={version}", "--only-binary", wheels)
     (wheel,) = [
         p
         for p in wheels.glob("*.whl")
@@ -282,11 +226,7 @@ def generate(service: str, series: str, version: str, venv: Path, archive: Path)
             "namespaces": namespaces,
         }
     )
-    text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    buffer = io.BytesIO()
-    with gzip.GzipFile(filename="", mode="wb", fileobj=buffer, mtime=0, compresslevel=9) as fh:
-        fh.write(text.encode())
-    return buffer.getvalue()
+    return gzip_json(document)
 
 
 def main(argv: list[str] | None = None) -> int:

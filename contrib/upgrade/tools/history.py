@@ -17,7 +17,7 @@ a second run writes the same bytes.
 
     python3 contrib/upgrade/tools/history.py [--cache DIR] [--output DIR]
 
-Standard library only, like generate.py.
+Standard library only, like generate.py (what they share is in sdists.py).
 """
 
 from __future__ import annotations
@@ -26,17 +26,15 @@ import argparse
 import ast
 import gzip
 import hashlib
-import io
 import json
 import sys
-import tarfile
 import urllib.request
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from generate import DATA  # noqa: E402
+from sdists import DATA, cached, gzip_json, read_members  # noqa: E402
 
 INDEX = "https://pypi.org/simple/nova/"
 
@@ -69,9 +67,10 @@ def sdist(version: str, cache: Path) -> Path:
     Fetched, not ``pip download``ed: pip builds an sdist's metadata, and old
     releases' setup.cfg no longer parses with today's setuptools.
     """
+    found = cached(cache, "nova", version)
+    if found is not None:
+        return found
     path = cache / f"nova-{version}.tar.gz"
-    if path.exists():
-        return path
     request = urllib.request.Request(
         INDEX, headers={"Accept": "application/vnd.pypi.simple.v1+json"}
     )
@@ -90,16 +89,15 @@ def sdist(version: str, cache: Path) -> Path:
 
 def _modules(archive: Path, package: str) -> dict[str, ast.Module]:
     """The package's public modules (as nova's loader lists them), parsed."""
-    found: dict[str, ast.Module] = {}
-    with tarfile.open(archive) as tar:
-        for info in tar.getmembers():
-            path = info.name.split("/", 1)[-1]
-            folder, _, name = path.rpartition("/")
-            if folder == package and name.endswith(".py") and not name.startswith("_"):
-                fh = tar.extractfile(info)
-                assert fh is not None
-                found[name[:-3]] = ast.parse(fh.read())
-    return found
+
+    def public(path: str) -> bool:
+        folder, _, name = path.rpartition("/")
+        return folder == package and name.endswith(".py") and not name.startswith("_")
+
+    return {
+        path.rpartition("/")[2][:-3]: ast.parse(text)
+        for path, text in read_members(archive, public).items()
+    }
 
 
 def _base_name(node: ast.expr) -> str:
@@ -145,14 +143,6 @@ def history(cache: Path) -> dict[str, dict[str, dict[str, str]]]:
     return last
 
 
-def write(document: object, path: Path) -> None:
-    text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-    out = io.BytesIO()
-    with gzip.GzipFile(filename="", mode="wb", fileobj=out, mtime=0, compresslevel=9) as fh:
-        fh.write(text)
-    path.write_bytes(out.getvalue())
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="history.py", description=__doc__.split("\n")[0])
     parser.add_argument("--cache", type=Path, default=HERE.parents[2] / ".work" / "nova-sdists")
@@ -160,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.cache.mkdir(parents=True, exist_ok=True)
     document = {"service": "nova", "series": sorted(OLD), "values": history(args.cache)}
-    write(document, args.output / "history.json.gz")
+    (args.output / "history.json.gz").write_bytes(gzip_json(document))
     return 0
 
 

@@ -31,6 +31,12 @@ def wait_for(receiver, count: int, deadline: float = 20.0) -> list[dict]:  # typ
     raise AssertionError(f"{len(receiver.received())} of {count} events arrived")
 
 
+def _numbered(path: Path, numbers: range) -> None:
+    with open(path, "a") as fh:
+        for n in numbers:
+            fh.write(f"2024-05-02 09:14:03.000 812 INFO nova.api [-] event {n}\n")
+
+
 def test_tcp_json_lines(rsyslog) -> None:  # type: ignore[no-untyped-def]
     proc = run_osops(
         "log",
@@ -80,12 +86,7 @@ def test_udp(rsyslog, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
 def test_receiver_outage_loses_nothing(rsyslog, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     log, state = tmp_path / "a.log", tmp_path / "state.json"
 
-    def write(numbers: range) -> None:
-        with open(log, "a") as fh:
-            for n in numbers:
-                fh.write(f"2024-05-02 09:14:03.000 812 INFO nova.api [-] event {n}\n")
-
-    write(range(100))
+    _numbered(log, range(100))
     errors = tmp_path / "shipper.err"
     with errors.open("w") as stderr:  # the shipper keeps its own copy of the descriptor
         shipper = subprocess.Popen(
@@ -109,7 +110,7 @@ def test_receiver_outage_loses_nothing(rsyslog, tmp_path: Path) -> None:  # type
     try:
         wait_for(rsyslog, 100)
         rsyslog.stop()
-        write(range(100, 300))  # written while the receiver is down
+        _numbered(log, range(100, 300))  # written while the receiver is down
         # The shipper has met the outage (it says so) before the receiver comes back.
         wait_until(lambda: "retrying" in errors.read_text(), 20, "the shipper to retry")
         rsyslog.start()
@@ -143,12 +144,7 @@ def test_two_receivers_one_stopped_while_following(rsyslog, tmp_path: Path) -> N
     other.start()
     log, state = tmp_path / "a.log", tmp_path / "state.json"
 
-    def write(numbers: range) -> None:
-        with open(log, "a") as fh:
-            for n in numbers:
-                fh.write(f"2024-05-02 09:14:03.000 812 INFO nova.api [-] event {n}\n")
-
-    write(range(100))
+    _numbered(log, range(100))
     hosts = f"127.0.0.1:{rsyslog.tcp},127.0.0.1:{other.tcp}"
     argv = [str(OSOPS), "log", "ship", str(log), "--follow", "--state", str(state)]
     argv += ["--sink", "logstash", "--option", f"host={hosts}", "--format", "json"]
@@ -163,7 +159,7 @@ def test_two_receivers_one_stopped_while_following(rsyslog, tmp_path: Path) -> N
         used, spare = (rsyslog, other) if rsyslog.received() else (other, rsyslog)
         assert not spare.received()
         used.stop()
-        write(range(100, 300))  # written with one receiver down
+        _numbered(log, range(100, 300))  # written with one receiver down
         events = wait_for(spare, 200, deadline=30)
     finally:
         shipper.send_signal(signal.SIGTERM)
@@ -228,12 +224,6 @@ def _amqp(port: int, name: str) -> list[str]:
         "--sink", "logstash", "--option", "protocol=amqp", "--option", f"port={port}",
         "--option", f"exchange={name}", "--option", "user=guest",
     ]  # fmt: skip
-
-
-def _numbered(path: Path, numbers: range) -> None:
-    with open(path, "a") as fh:
-        for n in numbers:
-            fh.write(f"2024-05-02 09:14:03.000 812 INFO nova.api [-] event {n}\n")
 
 
 def test_amqp_loses_nothing_across_a_broker_restart(

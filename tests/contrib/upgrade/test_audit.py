@@ -18,8 +18,45 @@ from osops_upgrade.audit import FINDINGS
 
 CONFIGS = Path(__file__).resolve().parent / "configs"
 
+# Rows of the libraries every service uses: oslo.log, oslo.cache, keystonemiddleware.
+LOG_LEVELS = (
+    "DEFAULT",
+    "default_log_levels",
+    "default-changed",
+    "-amqplib=WARN -qpid=WARN",
+    "2026.1",
+)
+CACHE_MONGO = (
+    "cache",
+    "backend",
+    "value-removed",
+    "oslo_cache.mongo: a choice last in 2025.2",
+    "2026.1",
+)
+AUTHTOKEN_PASSWORD = (
+    "keystone_authtoken",
+    "memcache_password",
+    "default-changed",
+    "(secret)",
+    "2026.2",
+)
+AUTHTOKEN_USERNAME = (
+    "keystone_authtoken",
+    "memcache_username",
+    "default-changed",
+    "(empty) -> unset",
+    "2026.2",
+)
+AUTHTOKEN_ROLES = (
+    "keystone_authtoken",
+    "service_token_roles_required",
+    "default-changed",
+    "false -> true",
+    "2026.2",
+)
+
 NOVA = [
-    ("DEFAULT", "default_log_levels", "default-changed", "-amqplib=WARN -qpid=WARN", "2026.1"),
+    LOG_LEVELS,
     ("DEFAULT", "enabled_apis", "removed", "last in 2025.1", "2025.2"),
     ("DEFAULT", "graceful_shutdown_timeout", "default-changed", "60 -> 180", "2026.1"),
     (
@@ -52,7 +89,7 @@ NOVA = [
         "now [api] neutron_default_project_id",
         "2025.2",
     ),
-    ("cache", "backend", "value-removed", "oslo_cache.mongo: a choice last in 2025.2", "2026.1"),
+    CACHE_MONGO,
     # Gone before the oldest release of the option data: from tools/history.py.
     (
         "filter_scheduler",
@@ -75,15 +112,9 @@ NOVA = [
         "ComputFilter: in no release 2025.1 to 2026.2; closest ComputeFilter",
         "2026.2",
     ),
-    ("keystone_authtoken", "memcache_password", "default-changed", "(secret)", "2026.2"),
-    ("keystone_authtoken", "memcache_username", "default-changed", "(empty) -> unset", "2026.2"),
-    (
-        "keystone_authtoken",
-        "service_token_roles_required",
-        "default-changed",
-        "false -> true",
-        "2026.2",
-    ),
+    AUTHTOKEN_PASSWORD,
+    AUTHTOKEN_USERNAME,
+    AUTHTOKEN_ROLES,
     (
         "libvirt",
         "virt_type",
@@ -110,7 +141,7 @@ NEUTRON = [
         "2026.2",
     ),
     ("DEFAULT", "bind_port", "removed", "last in 2026.1", "2026.2"),
-    ("DEFAULT", "default_log_levels", "default-changed", "-amqplib=WARN -qpid=WARN", "2026.1"),
+    LOG_LEVELS,
     (
         "DEFAULT",
         "dhcp_agents_per_network",
@@ -134,8 +165,8 @@ NEUTRON = [
         "since 2025.2: This option is going to be removed as availability of the `vlan_transparency` in the deployment is now calculated automatically based on the loaded mechanism drivers.",
         "2025.2",
     ),
-    ("cache", "backend", "value-removed", "oslo_cache.mongo: a choice last in 2025.2", "2026.1"),
-    ("keystone_authtoken", "memcache_password", "default-changed", "(secret)", "2026.2"),
+    CACHE_MONGO,
+    AUTHTOKEN_PASSWORD,
     (
         "keystone_authtoken",
         "memcache_servers",
@@ -143,14 +174,8 @@ NEUTRON = [
         "now [keystone_authtoken] memcached_servers",
         "2025.1",
     ),
-    ("keystone_authtoken", "memcache_username", "default-changed", "(empty) -> unset", "2026.2"),
-    (
-        "keystone_authtoken",
-        "service_token_roles_required",
-        "default-changed",
-        "false -> true",
-        "2026.2",
-    ),
+    AUTHTOKEN_USERNAME,
+    AUTHTOKEN_ROLES,
     ("policy", "create_networks_tags", "renamed", "now create_network:tags", "2025.1"),
     (
         "policy",
@@ -169,7 +194,7 @@ NEUTRON = [
 ]
 
 KEYSTONE = [
-    ("DEFAULT", "default_log_levels", "default-changed", "-amqplib=WARN -qpid=WARN", "2026.1"),
+    LOG_LEVELS,
     (
         "DEFAULT",
         "max_param_size",
