@@ -40,7 +40,11 @@ from setuptools.command.sdist import sdist
 
 COMPILED = [
     "osops_logging/formats.py",
+    "osops_logging/names.py",
     "osops_logging/heads.py",
+    "osops_logging/contexts.py",
+    "osops_logging/syslog.py",
+    "osops_logging/complete.py",
     "osops_logging/lines.py",
     "osops_logging/fused.py",
 ]
