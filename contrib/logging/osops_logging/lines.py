@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from osops_logging import formats
+from osops_logging import formats, heads
 from osops_logging.complete import TRACE_START, finish
 from osops_logging.contexts import Contexts, Numbers
 from osops_logging.heads import ASK, NO_HEAD, Head, access_fields, oslo_head
@@ -31,6 +31,8 @@ from osops_logging.names import (
 from osops_logging.syslog import file_year, syslog_fields
 
 _CONTINUING: Final = frozenset({"TRACE", "ERROR"})
+# The head read by hand pays compiled only: interpreted, the regex is faster.
+_BY_HAND: Final = not str(heads.__file__).endswith(".py")
 
 
 class _Held:
@@ -170,9 +172,10 @@ class LineParser:
         oslo = self._oslo
         if oslo is None:
             return NO_HEAD
-        head = oslo_head(raw)
-        if head[7] != ASK:
-            return head
+        if _BY_HAND:
+            head = oslo_head(raw)
+            if head[7] != ASK:
+                return head
         match = oslo(raw)
         if match is None:
             return NO_HEAD
