@@ -1,37 +1,16 @@
-"""The cliff application behind every osops command except the lean ``check run``."""
+"""The cliff application behind every command but the lean ``check run`` and ``log parse``."""
 
 from __future__ import annotations
 
 import argparse
 import logging
-from typing import Any, NoReturn
+from typing import Any
 
 from cliff.app import App
 from cliff.commandmanager import CommandManager
 
 from osops import __version__
-
-_CHATTY_LIBRARIES = (
-    "opensearch",
-    "elasticsearch",
-    "elastic_transport",
-    "urllib3",
-    "pika",
-    "keystoneauth",
-    "stevedore",
-    "osops_logging",
-    "osops_monitoring",
-)
-
-
-def _one_line_errors(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    def error(message: str) -> NoReturn:
-        parser.exit(2, f"{parser.prog}: error: {message} (see '{parser.prog} --help')\n")
-
-    # argparse prints the whole usage block before the error; operators and
-    # scripts want the one line that says what was wrong.
-    parser.error = error  # type: ignore[method-assign]
-    return parser
+from osops.commands.lean import CHATTY_LIBRARIES, one_line_errors, printed
 
 
 class OsopsApp(App):
@@ -57,14 +36,14 @@ class OsopsApp(App):
         self, description: str | None, version: str | None, argparse_kwargs: Any = None
     ) -> argparse.ArgumentParser:
         parser = super().build_option_parser(description, version, argparse_kwargs)
-        return _one_line_errors(parser)
+        return one_line_errors(parser)
 
     def configure_logging(self) -> None:
         super().configure_logging()
         if self.options.verbose_level < 2 and not self.options.debug:
             # Client libraries log every retry with a traceback; osops reports
             # the outcome in one line. -v -v (or --debug) shows them again.
-            for name in _CHATTY_LIBRARIES:
+            for name in CHATTY_LIBRARIES:
                 logging.getLogger(name).setLevel(logging.CRITICAL)
 
     def prepare_to_run_command(self, cmd: Any) -> None:
@@ -75,7 +54,7 @@ class OsopsApp(App):
         cmd.get_epilog = lambda: cmd._epilog or ""
 
         def get_parser(prog_name: str) -> argparse.ArgumentParser:
-            parser = _one_line_errors(make_parser(prog_name))
+            parser = one_line_errors(make_parser(prog_name))
             format_help = parser.format_help
 
             def with_epilog() -> str:
@@ -98,13 +77,5 @@ def run(args: list[str]) -> int:
     from osops import guard
 
     app = OsopsApp()
-    with guard.stdout_guarded(_printed):
+    with guard.stdout_guarded(printed):
         return int(app.run(args or ["--help"]))
-
-
-def _printed(owner: str, text: str) -> None:
-    from osops import guard
-
-    logging.getLogger("osops.guard").warning(
-        "%s; osops kept it off (plugins log, never print)", guard.printed(owner, text)
-    )

@@ -100,19 +100,9 @@ def test_the_cycle_finder_finds_one() -> None:
     assert _cycles(graph) == [["a", "b", "c"]]
 
 
-# Modules allowed over the limit, each until the split it waits for lands.
-OVERSIZED = {
-    # The mypyc-compiled line parser: the lead is optimising it now, and splits it after
-    # (remove this exemption with that split).
-    "osops_logging.lines",
-}
-
-
 @pytest.mark.parametrize("package", sorted(PACKAGES))
 def test_no_module_over_300_lines(package: str) -> None:
     sizes = {
         module: len(path.read_text().splitlines()) for module, path in _modules(package).items()
     }
-    assert {
-        module: size for module, size in sizes.items() if size > 300 and module not in OVERSIZED
-    } == {}
+    assert {module: size for module, size in sizes.items() if size > 300} == {}

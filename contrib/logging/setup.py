@@ -38,7 +38,16 @@ from setuptools.command.build_ext import build_ext
 from setuptools.command.build_py import build_py
 from setuptools.command.sdist import sdist
 
-COMPILED = ["osops_logging/formats.py", "osops_logging/lines.py", "osops_logging/fused.py"]
+COMPILED = [
+    "osops_logging/formats.py",
+    "osops_logging/names.py",
+    "osops_logging/heads.py",
+    "osops_logging/contexts.py",
+    "osops_logging/syslog.py",
+    "osops_logging/complete.py",
+    "osops_logging/lines.py",
+    "osops_logging/fused.py",
+]
 HERE = Path(__file__).resolve().parent
 PURE = "pure Python (slower, otherwise the same)"
 #: Where an sdist carries core osops's source, read by mypy only (never installed).

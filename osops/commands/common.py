@@ -1,4 +1,4 @@
-"""What commands share: where plugins come from, a list with an exit status, -o FILE, numbers."""
+"""What commands share: where plugins come from, a list with an exit status, -o FILE."""
 
 from __future__ import annotations
 
@@ -69,36 +69,3 @@ class DocumentCommand(Command, abc.ABC):
         else:
             self.app.stdout.write(text)
         return 0
-
-
-def seconds(text: str) -> float:
-    """argparse type: a number of seconds from 0 to a day."""
-    try:
-        seconds = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not 0 <= seconds <= 86400:  # nan and inf are neither
-        raise argparse.ArgumentTypeError(f"{text}: must be from 0 to 86400 seconds")
-    return seconds
-
-
-def byte_count(text: str) -> int:
-    """argparse type: a number of bytes from 1 to 1 GiB."""
-    try:
-        size = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of bytes") from None
-    if not 1 <= size <= 1 << 30:
-        raise argparse.ArgumentTypeError(f"{size}: must be from 1 to {1 << 30} bytes")
-    return size
-
-
-def job_count(text: str) -> int:
-    """argparse type: a number of worker processes, 1 or more."""
-    try:
-        jobs = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if jobs < 1:
-        raise argparse.ArgumentTypeError(f"{jobs}: must be 1 or more")
-    return jobs

@@ -4,50 +4,18 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Iterator, Sequence
-from typing import IO, Any
+from typing import Any
 
 from cliff.command import Command
 from cliff.lister import Lister
 
+from osops.commands import lean
 from osops.commands import window as _window
-from osops.commands.common import Plugins, byte_count, job_count, seconds
+from osops.commands.common import Plugins
+from osops.commands.lean import seconds
 from osops.exceptions import LogError
-from osops.log import pipeline, progress, text
-from osops.log.base import MAX_LINE
+from osops.log import pipeline, progress
 from osops.log.record import LogRecord
-
-
-def _add_chain_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "files",
-        metavar="FILE",
-        nargs="+",
-        help="log files (.gz too), pipes and FIFOs; - is standard input",
-    )
-    parser.add_argument(
-        "--filter",
-        dest="filters",
-        action="append",
-        metavar="NAME",
-        help="filter step, repeatable, in order (default: "
-        f"{', '.join(pipeline.default_filters())}; redact is appended when missing)",
-    )
-    parser.add_argument(
-        "--filter-option",
-        dest="filter_options",
-        action="append",
-        default=[],
-        metavar="FILTER.KEY=VALUE",
-        help="option of one filter, e.g. parse.format=oslo",
-    )
-    parser.add_argument(
-        "--max-line-size",
-        type=byte_count,
-        default=MAX_LINE,
-        metavar="BYTES",
-        help=f"longest line kept whole (default {MAX_LINE}); a longer one keeps "
-        "this many bytes and is marked '[truncated by osops: line of N bytes]'",
-    )
 
 
 def _chain(
@@ -66,62 +34,10 @@ class ParseLog(Plugins, Command):
     """Parse log files into structured records: JSON lines (ECS fields) or text."""
 
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
-        parser = super().get_parser(prog_name)
-        _add_chain_options(parser)
-        parser.add_argument(
-            "--format",
-            choices=("json", "text"),
-            default="json",
-            help="json: one ECS object per line (default); text: for people",
-        )
-        parser.add_argument(
-            "-o", "--output", metavar="FILE", help="write here instead of standard output"
-        )
-        parser.add_argument(
-            "-j",
-            "--jobs",
-            type=job_count,
-            metavar="N",
-            help="worker processes for big files (default: the CPUs available, at most 8)",
-        )
-        _window.add_window_options(parser)
-        return parser
+        return lean.add_parse_options(super().get_parser(prog_name))
 
     def take_action(self, parsed_args: Any) -> int:
-        with _window.readable(parsed_args) as paths:
-            return self._parse(parsed_args, paths)
-
-    def _parse(self, parsed_args: Any, paths: list[str]) -> int:
-        from osops.log import parallel
-
-        jobs = parsed_args.jobs or parallel.default_jobs()
-        chain = _chain(self, parsed_args, paths)
-        out: IO[bytes]
-        stdout = self.app.stdout
-        try:
-            out = open(parsed_args.output, "wb") if parsed_args.output else stdout.buffer  # noqa: SIM115
-        except OSError as exc:
-            raise LogError(f"--output {parsed_args.output}: {exc.strerror}") from None
-        # Records to the terminal need no progress line over them.
-        watched = parsed_args.output or not progress.watching(stdout)
-        bar = progress.start(self.app.stderr, progress.total_size(paths)) if watched else None
-        try:
-            stdout.flush()
-            if parsed_args.format == "json":
-                parallel.write_json_lines(chain, paths, out, jobs, bar)
-            else:
-                for path in paths:
-                    records = chain.records(path)
-                    for record in bar.records_of(records) if bar else records:
-                        out.write((text.line(record) + "\n").encode())
-        finally:
-            if bar is not None:
-                bar.close()
-            if parsed_args.output:
-                out.close()
-            else:
-                out.flush()
-        return 0
+        return lean.parse(parsed_args, self.app.stdout, self.app.stderr, self.manager("filter"))
 
 
 class StatsLog(Plugins, Command):
@@ -129,7 +45,7 @@ class StatsLog(Plugins, Command):
 
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
         parser = super().get_parser(prog_name)
-        _add_chain_options(parser)
+        lean.add_chain_options(parser)
         parser.add_argument("--format", choices=("text", "json"), default="text")
         parser.add_argument("--top", type=int, default=10, help="rows per list (default 10)")
         _window.add_window_options(parser)
@@ -164,7 +80,7 @@ class TraceLog(Plugins, Lister):
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
         parser = super().get_parser(prog_name)
         parser.add_argument("request_id", metavar="ID", help="req-<uuid>, local or global")
-        _add_chain_options(parser)
+        lean.add_chain_options(parser)
         _window.add_window_options(parser)
         return parser
 
@@ -192,7 +108,7 @@ class ShipLog(Plugins, Command):
 
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
         parser = super().get_parser(prog_name)
-        _add_chain_options(parser)
+        lean.add_chain_options(parser)
         parser.add_argument(
             "--sink",
             default="jsonl",

@@ -29,7 +29,8 @@ from osops.log.redact import Redact
 from osops.log.redaction import Scanner, continues_key, mask, prefilter, redact_bytes
 from osops.log.window import Window
 from osops_logging.enrich import Enrich
-from osops_logging.lines import END, RAW, LineParser
+from osops_logging.lines import LineParser
+from osops_logging.names import END, RAW
 from osops_logging.parse import Parse
 
 # Bytes read, redacted and serialized at a time: a block's transient memory

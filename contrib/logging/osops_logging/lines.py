@@ -7,92 +7,32 @@ The parse filter (:mod:`osops_logging.parse`) and the fused chain
 
 from __future__ import annotations
 
-import os
-import time
 from typing import Any, Final
 
-from osops.log.record import FIELDS
-from osops_logging import formats
-
-_TRACE_START: Final = "Traceback (most recent call last):"
-_NL_TRACE_START: Final = "\n" + _TRACE_START
-# The remote traceback of oslo.messaging's RemoteError, a list repr (Python 2 or 3).
-_REMOTE_TRACE: Final = ("[u'Traceback", "['Traceback", '[u"Traceback', '["Traceback')
-
-# The ECS names the parser writes (osops.log.record.FIELDS), and its working
-# keys, which are no fields: every line of the record and the offset just past
-# its last line. Final, so that compiled they are C constants, not lookups in
-# the module.
-TIMESTAMP: Final = FIELDS["timestamp"]
-LEVEL: Final = FIELDS["level"]
-LOGGER: Final = FIELDS["logger"]
-PID: Final = FIELDS["pid"]
-MESSAGE: Final = FIELDS["message"]
-HOST: Final = FIELDS["host"]
-FILE: Final = FIELDS["file"]
-OFFSET: Final = FIELDS["offset"]
-LINE: Final = FIELDS["line"]
-FUNCTION: Final = FIELDS["function"]
-ORIGIN: Final = FIELDS["origin"]
-FORMAT: Final = FIELDS["format"]
-ERROR_TYPE: Final = FIELDS["error_type"]
-ERROR_MESSAGE: Final = FIELDS["error_message"]
-STACK_TRACE: Final = FIELDS["stack_trace"]
-INSTANCE_UUID: Final = FIELDS["instance_uuid"]
-LABELS: Final = "labels"
-RAW: Final = "raw"
-END: Final = "end"
-# An access line's fields, set one by one (no tuple zipped into the dict).
-_CLIENT_IP: Final = FIELDS["client_ip"]
-_METHOD: Final = FIELDS["http_method"]
-_PATH: Final = FIELDS["url_path"]
-_STATUS: Final = FIELDS["http_status"]
-_BYTES: Final = FIELDS["http_bytes"]
-_DURATION: Final = FIELDS["duration_ns"]
+from osops_logging import formats, heads
+from osops_logging.complete import TRACE_START, finish
+from osops_logging.contexts import Contexts, Numbers
+from osops_logging.heads import ASK, NO_HEAD, Head, access_fields, oslo_head
+from osops_logging.names import (
+    END,
+    FILE,
+    FORMAT,
+    INSTANCE_UUID,
+    LEVEL,
+    LINE,
+    LOGGER,
+    MESSAGE,
+    OFFSET,
+    PID,
+    RAW,
+    STACK_TRACE,
+    TIMESTAMP,
+)
+from osops_logging.syslog import file_year, syslog_fields
 
 _CONTINUING: Final = frozenset({"TRACE", "ERROR"})
-_KILO_CONTEXT: Final = tuple(
-    FIELDS[a]
-    for a in (
-        "request_id",
-        "user_id",
-        "project_id",
-        "domain_id",
-        "user_domain_id",
-        "project_domain_id",
-    )
-)
-# Pike to Queens: the global request id first, no system scope yet.
-_PIKE_CONTEXT: Final = tuple(
-    FIELDS[a]
-    for a in (
-        "global_request_id",
-        "request_id",
-        "user_id",
-        "project_id",
-        "domain_id",
-        "user_domain_id",
-        "project_domain_id",
-    )
-)
-_CONTEXT: Final = tuple(
-    FIELDS[a]
-    for a in (
-        "global_request_id",
-        "request_id",
-        "user_id",
-        "project_id",
-        "domain_id",
-        "system_scope",
-        "user_domain_id",
-        "project_domain_id",
-    )
-)
-_CONTEXT_CACHE: Final = 4096
-REQUEST_ID: Final = FIELDS["request_id"]
-GLOBAL_REQUEST_ID: Final = FIELDS["global_request_id"]
-# Context tokens that mean "not set".
-_UNSET: Final = frozenset({"-", "None", ""})
+# The head read by hand pays compiled only: interpreted, the regex is faster.
+_BY_HAND: Final = not str(heads.__file__).endswith(".py")
 
 
 class _Held:
@@ -141,14 +81,11 @@ class LineParser:
         self._held: list[_Held] = []
         # The open records by pid and logger: those a TRACE or ERROR line may continue.
         self._open: dict[tuple[int, str], _Held] = {}
-        self._contexts: dict[str, dict[str, str]] = {}
-        # A context's identity (all but its request ids) by its text, per shape.
-        self._identities: dict[str, dict[str, str]] = {}
-        self._kilo_identities: dict[str, dict[str, str]] = {}
+        self._contexts = Contexts()
         # Whether the line just read had a request context ("[-]" included): the head
         # of a record, which a traceback's lines never have (at most an instance).
         self._headed = False
-        self._pids = _Numbers()
+        self._pids = Numbers()
 
     def feed(self, raw: str, offset: int, line: int, end: int) -> dict[str, Any] | None:
         """Take the next line (``raw``, at byte ``offset``, numbered ``line``, ending at ``end``).
@@ -157,18 +94,18 @@ class LineParser:
         complete it), the line's own record when no grammar knows it and
         nothing is held, or None while the oldest record may still go on.
         """
-        oslo = self._oslo
-        match = oslo(raw) if oslo is not None else None
         fields: dict[str, Any] | None
         # Typed, so that compiled (setup.py) these are str operations, not generic ones.
         date: str
         clock: str
-        pid: str | None
+        pid: str
         level: str | None
         logger: str
-        ctx: str | None
-        if match is not None:  # most lines: oslo.log, read here rather than in a call
-            date, clock, pid, level, logger, ctx = match.groups()
+        ctx: str
+        headed: bool
+        end_of_head: int
+        date, clock, pid, level, logger, ctx, headed, end_of_head = self._head(raw)
+        if end_of_head >= 0:  # most lines: oslo.log
             timestamp = f"{date}T{clock}"
             if "," in clock:
                 timestamp = timestamp.replace(",", ".")
@@ -181,7 +118,7 @@ class LineParser:
             }
             if pid:
                 fields[PID] = self._pids[pid]
-            self._fill(fields, level, logger, ctx, raw[match.end() :])
+            self._fill(fields, level, logger, ctx if headed else None, raw[end_of_head:])
         else:
             fields = self._syslog_line(raw, offset, line)
             if fields is None:
@@ -222,13 +159,28 @@ class LineParser:
         in_trace = level == "TRACE" or (
             level == "ERROR"
             and not self._headed
-            and fields.get(MESSAGE, "").startswith(_TRACE_START)
+            and fields.get(MESSAGE, "").startswith(TRACE_START)
         )
         if in_trace and MESSAGE in fields:
             fields[STACK_TRACE] = fields[MESSAGE]
         self._open[writer] = started = _Held(fields, raw, in_trace)
         self._held.append(started)
         return self._release()
+
+    def _head(self, raw: str) -> Head:
+        """The oslo.log head of a line (:func:`oslo_head`, else the regex); end < 0 if none."""
+        oslo = self._oslo
+        if oslo is None:
+            return NO_HEAD
+        if _BY_HAND:
+            head = oslo_head(raw)
+            if head[7] != ASK:
+                return head
+        match = oslo(raw)
+        if match is None:
+            return NO_HEAD
+        date, clock, pid, level, logger, ctx = match.groups()
+        return (date, clock, pid or "", level, logger, ctx or "", ctx is not None, match.end())
 
     def _join(self, held: _Held, raw: str, end: int) -> None:
         """Count a line into a record held: its raw text and where it ends, if kept."""
@@ -239,7 +191,7 @@ class LineParser:
     def _close(self, held: _Held) -> None:
         """No more lines join this record: complete it."""
         held.open = False
-        self._finish(held.fields)
+        finish(held.fields)
 
     def _release(self) -> dict[str, Any] | None:
         """The oldest record held, if it is complete; None if it is not (or none is held).
@@ -281,9 +233,9 @@ class LineParser:
         a file can be cut before such a line and the pieces parsed apart give
         the same records.
         """
-        match = self._oslo(raw) if self._oslo is not None else None
-        if match is not None:
-            return match.group("level") not in _CONTINUING
+        head = self._head(raw)
+        if head[7] >= 0:
+            return head[3] not in _CONTINUING
         fields = self._syslog_line(raw, 0, 0)
         return fields is not None and fields.get(LEVEL) not in _CONTINUING
 
@@ -299,36 +251,24 @@ class LineParser:
         # Today's oslo.log repeats the whole prefix at ERROR on every line.
         if fields[FORMAT] == "oslo" and fields[TIMESTAMP] != pending.get(TIMESTAMP):
             return False
-        return held.in_trace or fields.get(MESSAGE, "").startswith(_TRACE_START)
+        return held.in_trace or fields.get(MESSAGE, "").startswith(TRACE_START)
 
     def _syslog_line(self, raw: str, offset: int, line: int) -> dict[str, Any] | None:
         """A syslog or journald line's fields, or None when it is none."""
-        syslog = self._syslog
-        if syslog is not None:
-            match = syslog(raw)
-            if match is not None:
-                ts, host, prog, pid, msg = match.groups()
-                fields = {
-                    FILE: self.path,
-                    OFFSET: offset,
-                    LINE: line,
-                    FORMAT: "syslog",
-                    TIMESTAMP: self._syslog_time(ts),
-                    HOST: host,
-                }
-                if pid:
-                    fields[PID] = int(pid)
-                fields[LABELS] = {"program": prog}
-                msg = msg.replace("#012", "\n")
-                inner = formats.OSLO_IN_SYSLOG.match(msg)
-                if inner is not None:
-                    self._fill(fields, *inner.groups())
-                else:
-                    fields[LOGGER] = prog
-                    if msg:
-                        fields[MESSAGE] = msg
-                return fields
-        return None
+        match = self._syslog(raw) if self._syslog is not None else None
+        if match is None:
+            return None
+        if self._year is None:
+            self._year = file_year(self.path)
+        fields, program, msg = syslog_fields(match, self.path, offset, line, self._year)
+        inner = formats.OSLO_IN_SYSLOG.match(msg)
+        if inner is not None:
+            self._fill(fields, *inner.groups())
+        else:
+            fields[LOGGER] = program
+            if msg:
+                fields[MESSAGE] = msg
+        return fields
 
     def _fill(
         self, fields: dict[str, Any], level: str, logger: str, ctx: str | None, msg: str
@@ -340,175 +280,14 @@ class LineParser:
             if ctx.startswith("instance: "):
                 msg = f"[{ctx}] {msg}"  # Kilo TRACE lines have no context, only the instance
             else:
-                self._apply_context(fields, ctx)
+                self._contexts.apply(fields, ctx)
         if msg.startswith("[instance: "):
             match = formats.INSTANCE.match(msg)
             if match is not None:
                 fields[INSTANCE_UUID] = match.group("uuid")
                 msg = msg[match.end() :]
         if '" status: ' in msg:
-            match = formats.ACCESS.match(msg)
-            if match is not None:
-                client, method, path, status, length, seconds = match.groups()
-                if client != "-":
-                    fields[_CLIENT_IP] = client
-                fields[_METHOD] = method
-                fields[_PATH] = path
-                fields[_STATUS] = int(status)
-                fields[_BYTES] = int(length)
-                fields[_DURATION] = round(float(seconds) * 1e9)
+            access_fields(fields, msg)
         msg = msg.rstrip()
         if msg:
             fields[MESSAGE] = msg
-
-    def _apply_context(self, fields: dict[str, Any], ctx: str) -> None:
-        """Set the fields of a request context, as :meth:`_context` gives them.
-
-        Real logs carry a new request id on nearly every line, and the same
-        few identities (user, project, domains) after it: the fields of the
-        identity are cached, keyed by its text, and the ids set apart, in the
-        order :meth:`_context` gives them.
-        """
-        parts = ctx.split(None, 2)  # the rest keeps its inner spacing: its own key
-        count = len(parts)
-        if count >= 2:
-            first: str = parts[0]
-            second: str = parts[1]
-            identity: str
-            cached: dict[str, str] | None
-            if second.startswith("req-"):  # Pike on: global request id, request id
-                identity = parts[2] if count == 3 else ""
-                cached = self._identities.get(identity)
-                if cached is None:
-                    cached = self._identity(self._identities, identity, ctx)
-                if first not in _UNSET:
-                    fields[GLOBAL_REQUEST_ID] = first
-                fields[REQUEST_ID] = second
-                fields.update(cached)
-                return
-            if first.startswith("req-"):  # Kilo to Ocata: the request id first
-                identity = second if count == 2 else f"{second} {parts[2]}"
-                cached = self._kilo_identities.get(identity)
-                if cached is None:
-                    cached = self._identity(self._kilo_identities, identity, ctx)
-                fields[REQUEST_ID] = first
-                fields.update(cached)
-                return
-        context = self._contexts.get(ctx)  # any other shape: cached whole
-        if context is None:
-            if len(self._contexts) >= _CONTEXT_CACHE:
-                self._contexts.clear()
-            context = self._contexts[ctx] = self._context(ctx)
-        fields.update(context)
-
-    def _identity(self, cache: dict[str, dict[str, str]], key: str, ctx: str) -> dict[str, str]:
-        """The fields of a context but its request ids, cached under ``key``."""
-        if len(cache) >= _CONTEXT_CACHE:
-            cache.clear()
-        found = cache[key] = {
-            name: value
-            for name, value in self._context(ctx).items()
-            if name != REQUEST_ID and name != GLOBAL_REQUEST_ID
-        }
-        return found
-
-    @staticmethod
-    def _context(text: str) -> dict[str, str]:
-        """Fields of an oslo.log request context, whichever release wrote it.
-
-        ``-``, ``None`` and empty tokens mean "not set".
-        """
-        tokens = text.split()
-        if not tokens or tokens == ["-"]:
-            return {}
-        if tokens[0].startswith("req-") and not (len(tokens) > 1 and tokens[1].startswith("req-")):
-            names = _KILO_CONTEXT  # Kilo to Ocata: request user tenant [domain ...]
-        elif len(tokens) == len(_PIKE_CONTEXT):
-            names = _PIKE_CONTEXT  # Pike to Queens: global_request_id request_id, no scope
-        else:
-            names = _CONTEXT  # Rocky on: global_request_id request_id user ... system_scope
-        return {
-            name: token for name, token in zip(names, tokens, strict=False) if token not in _UNSET
-        }
-
-    def _finish(self, fields: dict[str, Any]) -> None:
-        """Complete a record once every line of it is known.
-
-        DEBUG messages end in "<function> <path>:<line>", after any continuation
-        lines; error.type and error.message come from a traceback's last line.
-        """
-        message: str | None = fields.get(MESSAGE)
-        trace: str | None
-        if message is not None:
-            if "\n" in message:
-                at = message.find(_NL_TRACE_START)
-                if at >= 0:  # a traceback inside the message (syslog "#012", Python 2 prints)
-                    trace = fields.get(STACK_TRACE)
-                    fields[STACK_TRACE] = message[at + 1 :] + ("\n" + trace if trace else "")
-                    message = message[:at]
-                    _set(fields, MESSAGE, message)
-            if fields.get(LEVEL) == "DEBUG" and message[-1:].isdigit():
-                # "<message> <function> <path>:<line>": found from the right, no regex scan.
-                cut = message.rfind(" ")
-                origin = message[cut + 1 :]
-                if cut >= 0 and origin[:1] == "/" and ".py:" in origin:
-                    before = message.rfind(" ", 0, cut)
-                    function = message[before + 1 : cut]
-                    if (
-                        function.isascii() and function.isidentifier()
-                    ) or formats.FUNCTION.fullmatch(function):
-                        fields[FUNCTION] = function
-                        fields[ORIGIN] = origin
-                        body = message[:before].rstrip() if before > 0 else ""
-                        if body:
-                            fields[MESSAGE] = body
-                        else:
-                            del fields[MESSAGE]
-        trace = fields.get(STACK_TRACE)
-        if trace:
-            # The last line that is not blank: after the last newline of the
-            # stripped trace (and after any other line break, as splitlines has them).
-            trace = trace.rstrip()
-            text = _last_line(trace)
-            if text.startswith(_REMOTE_TRACE):
-                # oslo.messaging's RemoteError: its text ends in the remote side's
-                # traceback as a list, on a line of its own after the exception's.
-                text = _last_line(trace[: trace.rfind("\n")].rstrip())
-            match = formats.EXCEPTION.match(text)
-            if match is not None and not text.startswith(("File ", "Traceback")):
-                fields[ERROR_TYPE] = match.group("type")
-                if match.group("msg"):
-                    fields[ERROR_MESSAGE] = match.group("msg")
-
-    def _syslog_time(self, text: str) -> str:
-        if self._year is None:
-            try:
-                self._year = time.localtime(os.stat(self.path).st_mtime).tm_year
-            except OSError:
-                self._year = time.localtime().tm_year
-        month, day, clock = text.split()
-        return f"{self._year:04d}-{formats.MONTHS[month]:02d}-{int(day):02d}T{clock}"
-
-
-class _Numbers(dict[str, int]):
-    """Digit strings to their ints, remembered: a file holds few pids, on every line."""
-
-    def __missing__(self, text: str) -> int:
-        if len(self) >= _CONTEXT_CACHE:
-            self.clear()
-        number = self[text] = int(text)
-        return number
-
-
-def _last_line(trace: str) -> str:
-    """The last line of a stripped traceback (after any line break splitlines knows)."""
-    lines = trace[trace.rfind("\n") + 1 :].splitlines()
-    return lines[-1].strip() if lines else ""
-
-
-def _set(fields: dict[str, Any], key: str, text: str) -> None:
-    """Store a text field; an empty one is unset."""
-    if text:
-        fields[key] = text
-    else:
-        fields.pop(key, None)

@@ -10,7 +10,8 @@ from osops.log.fusing import Fused, Step
 from osops.log.record import FIELDS, LogRecord
 from osops.options import Argument
 from osops_logging import lines as machine
-from osops_logging.lines import END, LABELS, RAW, LineParser
+from osops_logging.lines import LineParser
+from osops_logging.names import END, LABELS, RAW
 
 _ATTRIBUTES = {ecs: attr for attr, ecs in FIELDS.items()} | {RAW: RAW, END: END}
 

@@ -1,6 +1,6 @@
 """The parser compiled by mypyc (contrib/logging/setup.py) writes what its Python source does.
 
-tools/setup compiles osops_logging's formats, lines and fused modules unless
+tools/setup compiles osops_logging's parser (the modules of setup.py's COMPILED) unless
 ``OSOPS_MYPYC=0``, and every other test then runs the compiled modules. Here
 the pure-Python source, run from contrib/logging in another interpreter, must
 give the same bytes on every bundled sample, fused over small pieces and
@@ -20,7 +20,7 @@ from pathlib import Path
 from helpers import ROOT
 from test_fused import SAMPLE_FILES
 
-MODULES = ("formats", "lines", "fused")
+MODULES = ("formats", "names", "heads", "contexts", "syslog", "complete", "lines", "fused")
 
 # Both ways of writing JSON lines, for every file named on the command line.
 _SERIALIZE = """

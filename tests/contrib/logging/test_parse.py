@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from osops.log import pipeline
 from osops.log.record import LogRecord
+from osops_logging.contexts import Contexts
 from osops_logging.lines import LineParser
 
 CASES = [
@@ -155,12 +156,12 @@ def test_contexts_read_through_the_identity_cache_as_read_whole(
 ) -> None:
     # The cache keys on all but the request ids: whatever the shape, spacing or
     # order of lines, the fields (and their order) are those of the whole text.
-    parser = LineParser("x.log")
+    memo = Contexts()
     for tokens, space in contexts:
         text = space.join(tokens)
         if not text or text == "-" or text.startswith("instance: "):
             continue
         fields: dict[str, Any] = {}
-        parser._apply_context(fields, text)
-        expected = LineParser._context(text)
+        memo.apply(fields, text)
+        expected = Contexts.fields(text)
         assert list(fields.items()) == list(expected.items()), text
