@@ -23,6 +23,8 @@ NONE: Final = -2
 #: ``end`` when this reader cannot decide: ask the regex.
 ASK: Final = -1
 _DIGITS: Final = "0123456789"
+# oslo.log's levels, known at a glance; any other capitals are checked one by one.
+_LEVELS: Final = frozenset({"DEBUG", "INFO", "AUDIT", "WARNING", "ERROR", "CRITICAL", "TRACE"})
 
 #: date, clock, pid ("" if none), level, logger, context, whether "[context]" was there, end
 Head = tuple[str, str, str, str, str, str, bool, int]
@@ -48,12 +50,6 @@ def oslo_head(raw: str) -> Head:
         or (raw[10] != " " and raw[10] != "T")
         or raw[13] != ":"
         or raw[16] != ":"
-        or not raw[0:4].isdigit()
-        or not raw[5:7].isdigit()
-        or not raw[8:10].isdigit()
-        or not raw[11:13].isdigit()
-        or not raw[14:16].isdigit()
-        or not raw[17:19].isdigit()
     ):
         return _ASK_HEAD
     # Token by token, each ended by a space: whatever else a token holds, its checks
@@ -61,11 +57,13 @@ def oslo_head(raw: str) -> Head:
     space = raw.find(" ", 19)
     if space < 0:
         return _ASK_HEAD
-    if space > 19 and not (
-        (raw[19] == "." or raw[19] == ",") and space > 20 and raw[20:space].isdigit()
-    ):
-        return _ASK_HEAD
+    date = raw[0:10]
     clock = raw[11:space]
+    # The separators are where they belong: without the first two, digits only.
+    if not date.replace("-", "", 2).isdigit() or not clock[:8].replace(":", "", 2).isdigit():
+        return _ASK_HEAD
+    if space > 19 and not ((raw[19] == "." or raw[19] == ",") and clock[9:].isdigit()):
+        return _ASK_HEAD
     at = space + 1
     space = raw.find(" ", at)
     if space < 0:
@@ -79,7 +77,7 @@ def oslo_head(raw: str) -> Head:
         if space < 0:
             return _ASK_HEAD
         token = raw[at:space]
-    if not token.isalpha() or not token.isupper():
+    if token not in _LEVELS and (not token.isalpha() or not token.isupper()):
         return _ASK_HEAD
     level = token
     at = space + 1
@@ -89,7 +87,6 @@ def oslo_head(raw: str) -> Head:
     # \S: a control character or any other whitespace than the space is the regex's to judge.
     if not logger or not logger.isprintable():
         return _ASK_HEAD
-    date = raw[0:10]
     if space < 0:
         return (date, clock, pid, level, logger, "", False, n)
     start = space + 2
