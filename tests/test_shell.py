@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from helpers import run_osops
+import subprocess
+
+import pytest
+from helpers import OSOPS, ROOT, run_osops
 
 from osops import __version__
 
@@ -52,3 +55,52 @@ def test_unknown_command_exits_non_zero() -> None:
     proc = run_osops("frobnicate")
     assert proc.returncode != 0
     assert "Traceback" not in proc.stdout + proc.stderr
+
+
+# `osops log parse` skips cliff (osops.commands.lean); cliff's own route must say the same.
+_CLIFF = (
+    "import sys; sys.argv[0] = 'osops'; from osops import app; sys.exit(app.run(sys.argv[1:]))"
+)
+SAMPLE = ROOT / "contrib" / "logging" / "samples" / "hp-ms-01-c29.nova-api.log"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        (str(SAMPLE), "--jobs", "1"),
+        (str(SAMPLE), "--format", "text", "--level", "warning"),
+        ("/nonexistent.log",),
+        ("--jobs", "0", str(SAMPLE)),
+        ("--no-such-option", str(SAMPLE)),
+        (str(SAMPLE), "--filter", "no_such_filter"),
+        (str(SAMPLE), "--since", "tomorrow"),
+        (str(SAMPLE), "-o", "/proc/nope/out.json"),
+        (),
+    ],
+)
+def test_log_parse_says_what_cliff_says(args: tuple[str, ...]) -> None:
+    lean = run_osops("log", "parse", *args)
+    cliff = subprocess.run(
+        [str(OSOPS.parent / "python"), "-c", _CLIFF, "log", "parse", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert (lean.returncode, lean.stdout, lean.stderr) == (
+        cliff.returncode,
+        cliff.stdout,
+        cliff.stderr,
+    )
+    assert "Traceback" not in lean.stderr
+
+
+def test_log_parse_takes_no_detour_through_cliff() -> None:
+    code = (
+        "import sys; from osops.shell import main; main(['log', 'parse', '/dev/null']); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('cliff', 'stevedore')))"
+    )
+    done = subprocess.run(
+        [str(OSOPS.parent / "python"), "-c", code], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "[]"
