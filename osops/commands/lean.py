@@ -66,24 +66,24 @@ def seconds(text: str) -> float:
 
 def byte_count(text: str) -> int:
     """argparse type: a number of bytes from 1 to 1 GiB."""
-    try:
-        size = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of bytes") from None
-    if not 1 <= size <= 1 << 30:
-        raise argparse.ArgumentTypeError(f"{size}: must be from 1 to {1 << 30} bytes")
-    return size
+    return _whole(text, " of bytes", 1, 1 << 30, " bytes")
 
 
 def job_count(text: str) -> int:
     """argparse type: a number of worker processes, 1 or more."""
+    return _whole(text, "", 1)
+
+
+def _whole(text: str, of: str, low: int, high: int | None = None, unit: str = "") -> int:
     try:
-        jobs = int(text)
+        number = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if jobs < 1:
-        raise argparse.ArgumentTypeError(f"{jobs}: must be 1 or more")
-    return jobs
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number{of}") from None
+    if high is not None and not low <= number <= high:
+        raise argparse.ArgumentTypeError(f"{number}: must be from {low} to {high}{unit}")
+    if number < low:
+        raise argparse.ArgumentTypeError(f"{number}: must be {low} or more")
+    return number
 
 
 def add_chain_options(parser: argparse.ArgumentParser) -> None:
