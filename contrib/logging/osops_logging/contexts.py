@@ -11,30 +11,7 @@ from typing import Any, Final
 from osops.log.record import FIELDS
 from osops_logging.names import GLOBAL_REQUEST_ID, REQUEST_ID
 
-_KILO_CONTEXT: Final = tuple(
-    FIELDS[a]
-    for a in (
-        "request_id",
-        "user_id",
-        "project_id",
-        "domain_id",
-        "user_domain_id",
-        "project_domain_id",
-    )
-)
-# Pike to Queens: the global request id first, no system scope yet.
-_PIKE_CONTEXT: Final = tuple(
-    FIELDS[a]
-    for a in (
-        "global_request_id",
-        "request_id",
-        "user_id",
-        "project_id",
-        "domain_id",
-        "user_domain_id",
-        "project_domain_id",
-    )
-)
+# Rocky on: the context's tokens, in order (oslo.context's logging_user_identity_format).
 _CONTEXT: Final = tuple(
     FIELDS[a]
     for a in (
@@ -48,6 +25,10 @@ _CONTEXT: Final = tuple(
         "project_domain_id",
     )
 )
+# Pike to Queens: the global request id first, no system scope yet.
+_PIKE_CONTEXT: Final = tuple(name for name in _CONTEXT if name != FIELDS["system_scope"])
+# Kilo to Ocata: no global request id either.
+_KILO_CONTEXT: Final = _PIKE_CONTEXT[1:]
 #: Entries each memo keeps before it starts again.
 CACHE: Final = 4096
 # Context tokens that mean "not set".
