@@ -13,6 +13,19 @@ SAMPLES = ROOT / "contrib" / "logging" / "samples"
 OSOPS = Path(sys.executable).parent / "osops"
 
 
+def compiled_modules() -> tuple[str, ...]:
+    """The osops_logging modules contrib/logging/setup.py has mypyc compile (its COMPILED)."""
+    import ast
+
+    tree = ast.parse((ROOT / "contrib" / "logging" / "setup.py").read_text())
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and [getattr(t, "id", "") for t in node.targets] == [
+            "COMPILED"
+        ]:
+            return tuple(Path(path).stem for path in ast.literal_eval(node.value))
+    raise AssertionError("contrib/logging/setup.py has no COMPILED list")
+
+
 def run_osops(
     *args: str,
     env: dict[str, str] | None = None,

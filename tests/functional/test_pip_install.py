@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import ROOT, SAMPLES
+from helpers import ROOT, SAMPLES, compiled_modules
 from search_proxy import proxy
 
 pytestmark = pytest.mark.integration
@@ -123,7 +123,7 @@ def test_the_install_compiles_the_parser_and_every_plugin_conforms(venv: Venv) -
     assert "osops-logging: built the log parser compiled by mypyc" in venv.install_output
     site = next((venv.path / "lib").glob("python3*/site-packages"))
     modules = {p.name.split(".")[0] for p in (site / "osops_logging").glob("*.so")}
-    assert modules == {"formats", "lines", "fused"}
+    assert modules == set(compiled_modules()) and "lines" in modules
     assert list(site.glob("osops_logging__mypyc*.so"))
     shown = venv.osops("plugin", "show", "filter", "parse", "-f", "value", "-c", "build")
     assert shown.stdout.strip() == "compiled by mypyc", shown.stderr

@@ -17,10 +17,10 @@ import sys
 from importlib.machinery import EXTENSION_SUFFIXES
 from pathlib import Path
 
-from helpers import ROOT
+from helpers import ROOT, compiled_modules
 from test_fused import SAMPLE_FILES
 
-MODULES = ("formats", "names", "heads", "contexts", "syslog", "complete", "lines", "fused")
+MODULES = compiled_modules()
 
 # Both ways of writing JSON lines, for every file named on the command line.
 _SERIALIZE = """
