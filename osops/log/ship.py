@@ -142,12 +142,13 @@ def ship(
             tail.close()
             ready.put(None)
 
+    # Where each file's accepted records end, for the bytes a batch covered: taken
+    # before the readers start, which move their offsets on at once.
+    reached = {id(tail): tail.offset for tail in tails}
     workers = [threading.Thread(target=produce, args=(t,), daemon=True) for t in tails]
     for worker in workers:
         worker.start()
     shipped, running = 0, len(workers)
-    # Where each file's accepted records end, for the bytes a batch covered.
-    reached = {id(tail): tail.offset for tail in tails}
     while running:
         try:
             item = ready.get(timeout=0.2)

@@ -207,6 +207,36 @@ def test_progress_and_count(tmp_path: Path) -> None:
     assert sum(size for size, _ in seen) == log.stat().st_size
 
 
+def test_progress_counts_the_first_batch_from_where_shipping_began(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The readers start reading at once: a reader a few lines in before the shipping
+    # thread notes where each file starts made the first batch's bytes too few (CI).
+    log = tmp_path / "a.log"
+    write(log, range(25))
+    slow = chain()
+    run = slow.run
+
+    def slowly(lines: Iterator[Any]) -> Iterator[LogRecord]:
+        for record in run(lines):
+            time.sleep(0.03)
+            yield record
+
+    start = threading.Thread.start
+
+    def start_then_wait(self: threading.Thread) -> None:
+        start(self)
+        time.sleep(0.15)  # the reader is some lines into the first batch by now
+
+    monkeypatch.setattr(slow, "run", slowly)
+    monkeypatch.setattr(threading.Thread, "start", start_then_wait)
+    seen: list[tuple[int, int]] = []
+    sink = Recording(tmp_path / "none", log)
+    ship.ship([str(log)], slow, sink, ship.State(None), progress=lambda *size: seen.append(size))
+    assert seen[0] == (sum(len(line(n)) for n in range(0, 10)), 10), seen
+    assert sum(size for size, _ in seen) == log.stat().st_size
+
+
 class Stop(threading.Event):
     """A stop event that notes every wait on it (the retry delays) and waits none."""
 
