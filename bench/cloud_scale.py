@@ -40,6 +40,8 @@ from support.cloud import Cloud  # noqa: E402
 from support.cloud.api import Api  # noqa: E402
 from support.cloud.seed import seed  # noqa: E402
 
+from osops.check.settings import DEFAULT_TIMEOUT  # noqa: E402
+
 OSOPS = str(Path(sys.executable).parent / "osops")
 #: Projects near a quota: the first and the last by name, as quota_headroom orders them.
 NEAR = ("aaa-near-quota", "zzz-near-quota")
@@ -49,8 +51,6 @@ INVENTORY = {
     "MEMORY_MB": {"total": 262144, "reserved": 512},
     "DISK_GB": {"total": 2048},
 }
-#: The check's default timeout (osops.check.settings.DEFAULT_TIMEOUT).
-DEFAULT_TIMEOUT = 10.0
 
 
 def many(count: int, make: Callable[[int], object]) -> float:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from osops.check.base import Detail, Perf, State, metric
 from osops.exceptions import CheckError
 from osops_monitoring.openstack import OpenStackCheck
@@ -70,7 +68,7 @@ class NovaHypervisors(OpenStackCheck):
 
         # The rest of the timeout is the result's: Placement's calls still
         # running then are not waited for.
-        deadline = time.monotonic() + self.timeout * 0.9
+        deadline = self.api_deadline()
         session = self.session()
         data = self.get(
             session,

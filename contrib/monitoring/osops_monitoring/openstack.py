@@ -82,6 +82,13 @@ class OpenStackCheck(Check, abc.ABC):
         self.authenticate(session)
         return session
 
+    def api_deadline(self) -> float:
+        """time.monotonic() by which a check's API calls end: what is not done by then is
+        given up, and the rest of the timeout is the result's."""
+        import time
+
+        return time.monotonic() + self.timeout * 0.9
+
     def authenticate(self, session: Session) -> None:
         """Get a token now, so that Keystone's failures are not blamed on another service."""
         from keystoneauth1 import exceptions as ka

@@ -77,8 +77,8 @@ def provider_capacity(
         found[uuid] = capacity or {}
     if len(found) < len(named):
         raise CheckError(
-            f"placement API: {len(found)} of {len(named)} resource providers read in "
-            f"{check.timeout:g}s (2 calls each, 8 at a time); a longer --timeout reads them all"
+            f"placement API: {len(found)} of {len(named)} resource providers read within "
+            f"--timeout {check.timeout:g} (2 calls each, 8 at a time); a longer one reads them all"
         )
     return {name: found[uuid] for uuid, name in named}
 

@@ -84,9 +84,9 @@ class QuotaHeadroom(OpenStackCheck):
 
         # What is not done by then is unchecked; the rest of the timeout is the
         # result's, and the calls still running are not waited for.
-        deadline = time.monotonic() + self.timeout * 0.9
+        deadline = self.api_deadline()
         session = self.session()
-        projects = self._projects(session)
+        projects = self._projects(session, deadline)
         names = dict(projects)
         sources = {k: v for k, v in SOURCES.items() if k not in (self.options["skip"] or [])}
         near: list[str] = []
@@ -129,9 +129,10 @@ class QuotaHeadroom(OpenStackCheck):
         for line in sorted(near)[SHOWN:]:
             yield Detail(line)
 
-    def _projects(self, session: Session) -> list[tuple[str, str]]:
+    def _projects(self, session: Session, deadline: float) -> list[tuple[str, str]]:
         """Every project, page by page: Keystone lists at most ``max_db_limit`` (1000)
-        at once, and pages (``links.next``) only when the request gives a limit."""
+        at once, and pages (``links.next``) only when the request gives a limit.
+        The pages share the check's deadline."""
         from urllib.parse import urlsplit
 
         found: dict[str, str] = {}
@@ -139,7 +140,13 @@ class QuotaHeadroom(OpenStackCheck):
         asked = set()
         while path not in asked:
             asked.add(path)
-            data = self.get(session, "identity", path)
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise CheckError(
+                    f"identity API listed {len(found)} projects and more by {self.timeout:g}s"
+                    " (a longer --timeout lists them all)"
+                )
+            data = self.request(session, "GET", "identity", path, timeout=left)
             try:
                 found.update(
                     (p["id"], p["name"]) for p in data["projects"] if not p.get("is_domain")
@@ -151,7 +158,7 @@ class QuotaHeadroom(OpenStackCheck):
             if truncated:
                 raise CheckError(
                     f"identity API listed only {len(found)} projects (truncated by Keystone's "
-                    "list_limit): raise it, or give --project"
+                    "list_limit): raise it"
                 )
             if not following or not data["projects"]:
                 break

@@ -30,6 +30,7 @@ def os(cloud: dict[str, Any], tmp_path: Path) -> Iterator[dict[str, Any]]:
     yield {**cloud, "state": str(tmp_path)}
     for proxy in cloud["proxies"].values():
         proxy.fault = None
+        proxy.delay = 0.2  # as the proxy starts (test_quota_headroom_bounded_... sets it)
 
 
 def check(os: dict[str, Any], name: str, *args: str, os_cloud: str = "test") -> Any:

@@ -53,7 +53,7 @@ def test_fan_out_stops_at_the_deadline_without_waiting_for_running_calls() -> No
     started = time.monotonic()
     got = list(fan_out(calls, range(200), 5, started + 0.35))
     returned = time.monotonic() - started
-    assert returned < 0.5
+    assert returned < 1.0  # 0.35 s and a busy machine's slack: not the 0.1 s calls' end
     # Rounds of 5 calls of 0.1 s: 3 rounds done by 0.35 s, the fourth still running.
     assert 5 <= len(got) <= 15, len(got)
     time.sleep(0.3)  # what was running has ended; nothing more began
@@ -102,10 +102,10 @@ def test_provider_capacity_gives_up_at_the_deadline() -> None:
     started = time.monotonic()
     with pytest.raises(CheckError) as raised:
         provider_capacity(Placement(500), None, started + 0.5)  # type: ignore[arg-type]
-    assert time.monotonic() - started < 0.7
+    assert time.monotonic() - started < 1.2  # not the 6 s every provider takes
     read = int(str(raised.value).split()[2])
     assert 8 <= read <= 48, str(raised.value)
     assert str(raised.value) == (
-        f"placement API: {read} of 500 resource providers read in 10s (2 calls each, "
-        "8 at a time); a longer --timeout reads them all"
+        f"placement API: {read} of 500 resource providers read within --timeout 10 (2 calls "
+        "each, 8 at a time); a longer one reads them all"
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -10,17 +11,20 @@ from osops.exceptions import CheckError
 from osops_monitoring.quota import PAGE, QuotaHeadroom
 
 
-def listing(pages: dict[str, Any], **options: Any) -> list[tuple[str, str]]:
+def listing(pages: dict[str, Any], within: float = 10, **options: Any) -> list[tuple[str, str]]:
     check = QuotaHeadroom({"project": None, **options}, 10.0)
     asked: list[str] = []
 
-    def get(session: Any, service: str, path: str, headers: Any = None) -> Any:
-        assert service == "identity"
+    def request(
+        session: Any, method: str, service: str, path: str, timeout: float | None = None
+    ) -> Any:
+        assert (method, service) == ("GET", "identity")
+        assert timeout is not None and 0 < timeout <= within  # the pages share the deadline
         asked.append(path)
         return pages[path]
 
-    check.get = get  # type: ignore[method-assign]
-    found = check._projects(None)  # type: ignore[arg-type]
+    check.request = request  # type: ignore[method-assign,assignment]
+    found = check._projects(None, time.monotonic() + within)  # type: ignore[arg-type]
     assert asked == list(pages)
     return found
 
@@ -61,8 +65,29 @@ def test_a_truncated_list_without_a_next_page_is_unknown() -> None:
     with pytest.raises(CheckError) as raised:
         listing(pages)
     assert str(raised.value) == (
-        "identity API listed only 100 projects (truncated by Keystone's list_limit): "
-        "raise it, or give --project"
+        "identity API listed only 100 projects (truncated by Keystone's list_limit): raise it"
+    )
+
+
+def test_an_exactly_full_last_page_is_followed_by_an_empty_one() -> None:
+    """Keystone links a next page whenever a page is full: the last may be empty."""
+    pages = {
+        f"/projects?limit={PAGE}": {
+            "projects": page(0, PAGE),
+            "links": {"next": f"http://ks/v3/projects?marker=id-0999&limit={PAGE}"},
+        },
+        f"/projects?marker=id-0999&limit={PAGE}": {"projects": [], "links": {"next": None}},
+    }
+    assert len(listing(pages)) == PAGE
+
+
+def test_listing_past_the_deadline_is_unknown_not_unreached() -> None:
+    """A slow Keystone: the pages share the check's deadline, and say so when it passes."""
+    pages = {f"/projects?limit={PAGE}": {"projects": page(0, 3), "links": {"next": None}}}
+    with pytest.raises(CheckError) as raised:
+        listing(pages, within=-1)
+    assert str(raised.value) == (
+        "identity API listed 0 projects and more by 10s (a longer --timeout lists them all)"
     )
 
 
