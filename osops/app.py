@@ -10,7 +10,7 @@ from cliff.app import App
 from cliff.commandmanager import CommandManager
 
 from osops import __version__
-from osops.commands.lean import CHATTY_LIBRARIES, one_line_errors, printed
+from osops.console import CHATTY_LIBRARIES, one_line_errors, printed
 
 
 class OsopsApp(App):

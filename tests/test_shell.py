@@ -76,6 +76,12 @@ SAMPLE = ROOT / "contrib" / "logging" / "samples" / "hp-ms-01-c29.nova-api.log"
         (str(SAMPLE), "--since", "tomorrow"),
         (str(SAMPLE), "-o", "/proc/nope/out.json"),
         (),
+        # cliff's own options, anywhere on the line
+        (str(SAMPLE), "-q"),
+        (str(SAMPLE), "-v", "-v", "--jobs", "1"),
+        (str(SAMPLE), "--version"),
+        (str(SAMPLE), "--verb"),
+        ("--help",),
     ],
 )
 def test_log_parse_says_what_cliff_says(args: tuple[str, ...]) -> None:
@@ -104,3 +110,9 @@ def test_log_parse_takes_no_detour_through_cliff() -> None:
         [str(OSOPS.parent / "python"), "-c", code], capture_output=True, text=True, check=True
     )
     assert done.stdout.strip() == "[]"
+
+
+def test_log_parse_with_debug_is_cliffs_with_its_traceback() -> None:
+    proc = run_osops("log", "parse", "/nonexistent.log", "--debug")
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("/nonexistent.log: No such file or directory\nTraceback")

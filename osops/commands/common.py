@@ -1,4 +1,4 @@
-"""What commands share: where plugins come from, a list with an exit status, -o FILE."""
+"""What commands share: where plugins come from, a list with an exit status, -o FILE, seconds."""
 
 from __future__ import annotations
 
@@ -69,3 +69,14 @@ class DocumentCommand(Command, abc.ABC):
         else:
             self.app.stdout.write(text)
         return 0
+
+
+def seconds(text: str) -> float:
+    """argparse type: a number of seconds from 0 to a day."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 <= seconds <= 86400:  # nan and inf are neither
+        raise argparse.ArgumentTypeError(f"{text}: must be from 0 to 86400 seconds")
+    return seconds

@@ -13,55 +13,22 @@ This module imports nothing of cliff.
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Sequence
-from typing import IO, Any, NoReturn
+from typing import IO, Any
 
+from osops import guard
 from osops.commands import window as _window
+from osops.console import CHATTY_LIBRARIES, one_line_errors, printed
 from osops.exceptions import LogError
 from osops.log import pipeline, progress, text
 from osops.log.base import MAX_LINE
 
 PROG = "osops log parse"
 DESCRIPTION = "Parse log files into structured records: JSON lines (ECS fields) or text."
-#: Client libraries that log every retry with a traceback; osops reports the
-#: outcome in one line. -v -v (or --debug) shows them again (cliff's commands).
-CHATTY_LIBRARIES = (
-    "opensearch",
-    "elasticsearch",
-    "elastic_transport",
-    "urllib3",
-    "pika",
-    "keystoneauth",
-    "stevedore",
-    "osops_logging",
-    "osops_monitoring",
-)
 #: The exit statuses cliff gives a command killed by SIGPIPE or interrupted.
 SIGPIPE_EXIT, SIGINT_EXIT = 141, 130
-
-
-def one_line_errors(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    """Make ``parser`` say a usage error in one line, naming its ``--help``."""
-
-    def error(message: str) -> NoReturn:
-        parser.exit(2, f"{parser.prog}: error: {message} (see '{parser.prog} --help')\n")
-
-    # argparse prints the whole usage block before the error; operators and
-    # scripts want the one line that says what was wrong.
-    parser.error = error  # type: ignore[method-assign]
-    return parser
-
-
-def seconds(text: str) -> float:
-    """argparse type: a number of seconds from 0 to a day."""
-    try:
-        seconds = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not 0 <= seconds <= 86400:  # nan and inf are neither
-        raise argparse.ArgumentTypeError(f"{text}: must be from 0 to 86400 seconds")
-    return seconds
 
 
 def byte_count(text: str) -> int:
@@ -192,26 +159,29 @@ def main(argv: Sequence[str]) -> int:
 
     As cliff's application at its default verbosity: messages of INFO and
     above on standard error, the chatty client libraries quiet, an error in
-    one line and exit 1, 141 on a closed pipe, 130 on Ctrl-C.
+    one line and exit 1, 141 on a closed pipe, 130 on Ctrl-C. A line with
+    what only cliff takes (its global options, -v, -q, --debug, --log-file,
+    --version, anywhere on the line) goes to cliff.
     """
-    import logging
+    stdout, stderr = sys.stdout, sys.stderr
+    with guard.stdout_guarded(printed):
+        # Inside the guard: the options' help names the filters, which imports them.
+        parser = one_line_errors(argparse.ArgumentParser(prog=PROG, description=DESCRIPTION))
+        parsed_args, rest = add_parse_options(parser).parse_known_args(list(argv))
+    if rest:
+        from osops import app
 
-    from osops import guard
-
+        return app.run(["log", "parse", *argv])
     root = logging.getLogger()
     root.setLevel(logging.DEBUG)
-    console = logging.StreamHandler(sys.stderr)
+    console = logging.StreamHandler(stderr)
     console.setLevel(logging.INFO)
     console.setFormatter(logging.Formatter("%(message)s"))
     root.addHandler(console)
     for name in CHATTY_LIBRARIES:
         logging.getLogger(name).setLevel(logging.CRITICAL)
-    stdout, stderr = sys.stdout, sys.stderr
     try:
         with guard.stdout_guarded(printed):
-            # Inside the guard: the options' help names the filters, which imports them.
-            parser = one_line_errors(argparse.ArgumentParser(prog=PROG, description=DESCRIPTION))
-            parsed_args = add_parse_options(parser).parse_args(list(argv))
             return parse(parsed_args, stdout, stderr)
     except BrokenPipeError:
         return SIGPIPE_EXIT
@@ -220,14 +190,3 @@ def main(argv: Sequence[str]) -> int:
     except Exception as exc:  # as cliff: the error's own words, one line
         logging.getLogger(PROG).error(exc)
         return 1
-
-
-def printed(owner: str, text: str) -> None:
-    """Report a plugin's write to standard output, which osops kept off it."""
-    import logging
-
-    from osops import guard
-
-    logging.getLogger("osops.guard").warning(
-        "%s; osops kept it off (plugins log, never print)", guard.printed(owner, text)
-    )

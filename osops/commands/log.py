@@ -11,8 +11,7 @@ from cliff.lister import Lister
 
 from osops.commands import lean
 from osops.commands import window as _window
-from osops.commands.common import Plugins
-from osops.commands.lean import seconds
+from osops.commands.common import Plugins, seconds
 from osops.exceptions import LogError
 from osops.log import pipeline, progress
 from osops.log.record import LogRecord
