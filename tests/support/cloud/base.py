@@ -6,6 +6,7 @@ import contextlib
 import os
 import signal
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -114,11 +115,16 @@ def run(argv: Sequence[str | Path], log: Path, timeout: float = 180) -> float:
 
 
 class Processes:
-    """The cloud's long-running processes by name, each in a session of its own."""
+    """The cloud's long-running processes by name, each in a session of its own.
+
+    Services come up on threads of their own (Cloud.start), so one thread may start a
+    process while another checks the others: every use of the two maps holds the lock.
+    """
 
     def __init__(self) -> None:
         self.running: dict[str, subprocess.Popen[bytes]] = {}
         self.logs: dict[str, Path] = {}
+        self._lock = threading.Lock()
 
     def start(
         self, name: str, argv: Sequence[str | Path], log: Path, env: Mapping[str, str] = {}
@@ -131,8 +137,9 @@ class Processes:
                 start_new_session=True,
                 env={**os.environ, **env},
             )
-        self.running[name] = proc
-        self.logs[name] = log
+        with self._lock:
+            self.running[name] = proc
+            self.logs[name] = log
         return proc
 
     def signal(self, name: str, signum: int) -> None:
@@ -146,14 +153,17 @@ class Processes:
         self.signal(name, signal.SIGCONT)
 
     def check_alive(self) -> None:
-        for name, proc in self.running.items():
+        with self._lock:
+            now = [(name, proc, self.logs[name]) for name, proc in self.running.items()]
+        for name, proc, log in now:
             if proc.poll() is not None:
-                tail = self.logs[name].read_text(errors="replace")[-3000:]
+                tail = log.read_text(errors="replace")[-3000:]
                 raise RuntimeError(f"{name} exited {proc.returncode}:\n{tail}")
 
     def stop(self, *names: str, grace: float = 10) -> None:
         """SIGTERM to each (resumed first), then SIGKILL to what still runs after ``grace`` s."""
-        procs = [self.running.pop(name) for name in names]
+        with self._lock:
+            procs = [self.running.pop(name) for name in names]
         for proc in procs:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGCONT)
@@ -168,7 +178,9 @@ class Processes:
                 proc.wait(5)
 
     def stop_all(self) -> None:
-        self.stop(*reversed(list(self.running)))
+        with self._lock:
+            names = list(self.running)
+        self.stop(*reversed(names))
 
 
 def gunicorn(
