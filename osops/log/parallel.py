@@ -16,7 +16,6 @@ import logging
 import multiprocessing
 import os
 import re
-import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
 from multiprocessing.pool import AsyncResult
@@ -34,6 +33,9 @@ LOG = logging.getLogger(__name__)
 #: Bytes of a file per piece: large enough to make a worker's round trip cheap,
 #: small enough to keep every core busy and memory bounded.
 PIECE = 1 << 20
+#: Bytes of JSON lines a piece in flight has in the slots file (a megabyte of
+#: log is about two and a half of JSON); the rest goes to a file of its own.
+SLOT = 4 << 20
 _READ = 1 << 20
 _NEWLINE = re.compile(b"\n")
 _COUNT = 1 << 18
@@ -67,24 +69,32 @@ def write_json_lines(
             out.write(block)
         return
     count = progress is not None  # the workers count records only for someone watching
-    # Workers write their pieces to files in a spool directory (memory-backed
-    # where /dev/shm is) rather than sending them back through a pipe, which
-    # would cost this process a copy and a pickle of every byte. The directory
-    # is private (mode 0700, a random name) and holds a few pieces at a time.
+    # Workers write their pieces to a spool (memory-backed where /dev/shm is)
+    # rather than sending them back through a pipe, which would cost this
+    # process a copy and a pickle of every byte. The directory is private
+    # (mode 0700, a random name). Each piece in flight has a slot of one
+    # unlinked file, written again and again; a piece too big for its slot
+    # goes on in a file of its own.
     shm = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None  # noqa: S108
-    with tempfile.TemporaryDirectory(prefix="osops-parse-", dir=shm) as spool:
+    with (
+        tempfile.TemporaryDirectory(prefix="osops-parse-", dir=shm) as spool,
+        tempfile.TemporaryFile(dir=spool) as shared,
+    ):
+        slots = worker.Slots(shared.fileno(), SLOT)
+        free = list(range(2 * jobs + 1))  # the most pieces in flight: see below
         context = multiprocessing.get_context("fork")
-        initargs = (fused, chain, spool)
+        initargs = (fused, chain, spool, slots)
         with context.Pool(jobs, initializer=worker.start, initargs=initargs) as pool:
-            window: collections.deque[tuple[AsyncResult[tuple[str | bytes, int]], int]]
+            window: collections.deque[tuple[AsyncResult[worker.Spooled], int, int]]
             window = collections.deque()
 
             def append_oldest() -> None:
-                result, size = window.popleft()
-                spooled, records = result.get()
-                _append(out, spooled)
+                result, size, slot = window.popleft()
+                spooled = result.get()
+                _append(out, slots, slot, spooled)
+                free.append(slot)
                 if progress is not None:
-                    progress.advance(size, records)
+                    progress.advance(size, spooled.records)
 
             for path in paths:
                 if not _splittable(path):
@@ -94,8 +104,9 @@ def write_json_lines(
                         out.write(block)
                     continue
                 for start, stop, line in pieces(fused, path):
-                    work = pool.apply_async(worker.work, (path, start, stop, line, count))
-                    window.append((work, stop - start))
+                    slot = free.pop()
+                    args = (path, start, stop, line, count, slot)
+                    window.append((pool.apply_async(worker.work, args), stop - start, slot))
                     if len(window) > 2 * jobs:
                         append_oldest()
             while window:
@@ -118,30 +129,38 @@ def json_lines(
                 yield block
 
 
-def _append(out: BinaryIO, spooled: str | bytes) -> None:
-    """Copy one spooled piece to ``out`` (in the kernel where it can) and remove it.
+def _append(out: BinaryIO, slots: worker.Slots, slot: int, spooled: worker.Spooled) -> None:
+    """Copy one spooled piece to ``out``: its slot, then the rest (removing its file)."""
+    if spooled.used:
+        _copy(out, slots.fd, slot * slots.size, spooled.used)
+    rest = spooled.rest
+    if isinstance(rest, bytes):
+        out.write(rest)
+    elif rest is not None:
+        with open(rest, "rb") as fh:
+            _copy(out, fh.fileno(), 0, os.fstat(fh.fileno()).st_size)
+        os.unlink(rest)
 
-    A worker that could not spool its piece sent the bytes themselves.
-    """
-    if isinstance(spooled, bytes):
-        out.write(spooled)
-        return
-    with open(spooled, "rb") as piece:
-        size = os.fstat(piece.fileno()).st_size
-        sent = 0
-        try:
-            target = out.fileno()
-            out.flush()
-            while sent < size:
-                done = os.sendfile(target, piece.fileno(), sent, size - sent)
-                if done == 0:
-                    break
-                sent += done
-        except (AttributeError, OSError, ValueError):
-            # No descriptor, or one sendfile cannot write to: copy the rest here.
-            piece.seek(sent)
-            shutil.copyfileobj(piece, out)
-    os.unlink(spooled)
+
+def _copy(out: BinaryIO, fd: int, at: int, size: int) -> None:
+    """``size`` bytes of ``fd`` from offset ``at`` into ``out``, in the kernel where it can."""
+    sent = 0
+    try:
+        target = out.fileno()
+        out.flush()
+        while sent < size:
+            done = os.sendfile(target, fd, at + sent, size - sent)
+            if done == 0:
+                break
+            sent += done
+    except (AttributeError, OSError, ValueError):
+        # No descriptor, or one sendfile cannot write to: copy the rest here.
+        while sent < size:
+            chunk = os.pread(fd, min(size - sent, _READ), at + sent)
+            if not chunk:
+                break
+            out.write(chunk)
+            sent += len(chunk)
 
 
 def pieces(fused: Fused, path: str, size: int = PIECE) -> Iterator[tuple[int, int, int]]:

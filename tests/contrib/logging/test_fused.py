@@ -10,8 +10,11 @@ from __future__ import annotations
 import io
 import itertools
 import logging
+import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from helpers import SAMPLES, run_osops
@@ -28,8 +31,9 @@ SAMPLE_FILES = sorted(p for p in SAMPLES.rglob("*") if p.is_file() and p.suffix 
 SAMPLE_FILES = [p for p in SAMPLE_FILES if p.name != "SOURCES.md"]
 
 
-def by_records(path: Path) -> bytes:
-    return b"".join(parallel.record_by_record(pipeline.build_chain(None), str(path)))
+def by_records(path: Path, start: int = 0, stop: int | None = None, line: int = 0) -> bytes:
+    chain = pipeline.build_chain(None)
+    return b"".join(parallel.record_by_record(chain, str(path), start, line, stop))
 
 
 def fused_pieces(path: Path, size: int) -> tuple[bytes, int]:
@@ -188,24 +192,81 @@ def test_workers_spool_pieces_privately_and_leave_nothing(big_log: Path) -> None
     assert set(Path("/dev/shm").glob("osops-parse-*")) == before
 
 
+def test_a_piece_bigger_than_its_slot_goes_on_in_a_spool_file_then_is_removed(
+    big_log: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Slots of 4 KiB: every piece spills; the output is the same and no spool file stays."""
+    spooled: list[worker.Spooled] = []
+    append = parallel._append
+
+    def noting(out: Any, slots: worker.Slots, slot: int, piece: worker.Spooled) -> None:
+        spooled.append(piece)
+        append(out, slots, slot, piece)
+
+    monkeypatch.setattr(parallel, "SLOT", 4096)
+    monkeypatch.setattr(parallel, "_append", noting)
+    before = set(Path("/dev/shm").glob("osops-parse-*"))
+    for kind in (io.BytesIO, tempfile.TemporaryFile):  # copied here; sent by the kernel
+        with kind() as out:
+            parallel.write_json_lines(pipeline.build_chain(None), [str(big_log)], out, jobs=2)
+            out.seek(0)
+            assert out.read() == by_records(big_log)
+    assert len(spooled) >= 6
+    assert all(piece.used <= 4096 and isinstance(piece.rest, str) for piece in spooled)
+    assert not any(Path(str(piece.rest)).exists() for piece in spooled)
+    assert set(Path("/dev/shm").glob("osops-parse-*")) == before
+
+
+def test_slots_are_written_again_and_the_file_stays_their_size(
+    big_log: Path, tmp_path: Path
+) -> None:
+    """Two slots for six pieces: each is overwritten, and nothing spills past its end."""
+    chain = pipeline.build_chain(None)
+    fused = chain.fused()
+    assert fused is not None
+    cuts = list(parallel.pieces(fused, str(big_log)))
+    assert len(cuts) >= 3
+    expected = b""
+    with open(tmp_path / "slots", "w+b") as shared:
+        slots = worker.Slots(shared.fileno(), parallel.SLOT)
+        worker.start(fused, chain, str(tmp_path), slots)
+        try:
+            out = io.BytesIO()
+            for index, (start, stop, line) in enumerate(cuts):
+                slot = index % 2
+                piece = worker.work(str(big_log), start, stop, line, True, slot)
+                assert piece.rest is None
+                assert piece.records == by_records(big_log, start, stop, line).count(b"\n")
+                parallel._append(out, slots, slot, piece)
+                expected += by_records(big_log, start, stop, line)
+        finally:
+            worker._WORKER = None
+        assert os.fstat(shared.fileno()).st_size <= 2 * parallel.SLOT
+    assert out.getvalue() == expected == by_records(big_log)
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["slots"]
+
+
 def test_a_full_spool_sends_the_piece_back(tmp_path: Path) -> None:
     path = SAMPLES / "hp-ms-01-c29.nova-api.log"
     chain = pipeline.build_chain(None)
     fused = chain.fused()
     assert fused is not None
     size = path.stat().st_size
-    worker.start(fused, chain, str(tmp_path / "gone"))  # cannot be written to
-    try:
-        piece, records = worker.work(str(path), 0, size, 0, True)
-        uncounted = worker.work(str(path), 0, size, 0, False)
-    finally:
-        worker._WORKER = None
-    assert piece == by_records(path)
-    assert records == piece.count(b"\n")
-    assert uncounted == (piece, -1)
-    out = io.BytesIO()
-    parallel._append(out, piece)
-    assert out.getvalue() == piece
+    (tmp_path / "slots").write_bytes(b"")
+    with open(tmp_path / "slots", "rb") as shared:  # cannot be written to
+        slots = worker.Slots(shared.fileno(), parallel.SLOT)
+        worker.start(fused, chain, str(tmp_path), slots)
+        try:
+            piece = worker.work(str(path), 0, size, 0, True, 1)
+            uncounted = worker.work(str(path), 0, size, 0, False, 1)
+        finally:
+            worker._WORKER = None
+        assert piece == (0, by_records(path), by_records(path).count(b"\n"))
+        assert uncounted == (0, by_records(path), -1)
+        out = io.BytesIO()
+        parallel._append(out, slots, 1, piece)
+    assert out.getvalue() == by_records(path)
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["slots"]
 
 
 def test_a_log_file_gone_under_a_worker_is_an_error_and_no_spool_is_left(
@@ -214,12 +275,13 @@ def test_a_log_file_gone_under_a_worker_is_an_error_and_no_spool_is_left(
     chain = pipeline.build_chain(None)
     fused = chain.fused()
     assert fused is not None
-    worker.start(fused, chain, str(tmp_path))
-    try:
-        with pytest.raises(LogError, match=r"gone\.nova-api\.log: No such file"):
-            worker.work(str(tmp_path / "gone.nova-api.log"), 0, 4096, 0, False)
-    finally:
-        worker._WORKER = None
+    with tempfile.TemporaryFile(dir=tmp_path) as shared:
+        worker.start(fused, chain, str(tmp_path), worker.Slots(shared.fileno(), 4096))
+        try:
+            with pytest.raises(LogError, match=r"gone\.nova-api\.log: No such file"):
+                worker.work(str(tmp_path / "gone.nova-api.log"), 0, 4096, 0, False, 0)
+        finally:
+            worker._WORKER = None
     assert list(tmp_path.iterdir()) == []
 
 
