@@ -159,15 +159,16 @@ def load(
     return _checked(EntryPoint(kind_name, name, value, "unknown", ""), ext.plugin)
 
 
-def load_entry(entry: EntryPoint) -> type[Any]:
+def load_entry(entry: EntryPoint, present: dict[str, str] | None = None) -> type[Any]:
     """Import the class one entry point names, checked against its kind's contract.
 
+    :param present: :func:`osops.requirements.installed`, for a caller loading many
     :raises RequirementMissing: a requirement of its distribution is not installed
     :raises PluginLoadError: with the error and its likely fix
     """
     # Before the import: a plugin imports its libraries where it uses them, so
     # only the distribution's metadata tells that one is missing before it runs.
-    gaps = requirements.missing(entry.distribution, entry.extras)
+    gaps = requirements.missing(entry.distribution, entry.extras, present)
     if gaps:
         reason = requirements.describe(entry.distribution, gaps)
         raise RequirementMissing(

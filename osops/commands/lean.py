@@ -22,7 +22,7 @@ from osops import guard
 from osops.commands import window as _window
 from osops.console import CHATTY_LIBRARIES, one_line_errors, printed
 from osops.exceptions import LogError
-from osops.log import pipeline, progress, text
+from osops.log import pipeline, prefilter, progress, text
 from osops.log.base import MAX_LINE
 
 PROG = "osops log parse"
@@ -164,6 +164,7 @@ def main(argv: Sequence[str]) -> int:
     --version, anywhere on the line) goes to cliff.
     """
     stdout, stderr = sys.stdout, sys.stderr
+    prefilter.compile_soon()  # on a second core while the filters are imported
     with guard.stdout_guarded(printed):
         # Inside the guard: the options' help names the filters, which imports them.
         parser = one_line_errors(argparse.ArgumentParser(prog=PROG, description=DESCRIPTION))

@@ -14,7 +14,7 @@ import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from typing import IO, Any
 
-from osops import plugins
+from osops import plugins, requirements
 from osops.exceptions import LogError, PluginLoadError, PluginNotFound, UsageError
 from osops.kinds import KINDS
 from osops.log import guarded
@@ -208,9 +208,10 @@ def default_filters(manager: Any = None) -> tuple[str, ...]:
 @functools.cache
 def _installed_defaults() -> tuple[str, ...]:
     classes = []
+    present = requirements.installed()  # one listing of sys.path for every filter
     for entry in plugins.scan([KINDS["filter"].namespace]):
         try:
-            classes.append((entry.name, plugins.load_entry(entry)))
+            classes.append((entry.name, plugins.load_entry(entry, present)))
         except PluginLoadError:
             continue
     return _ordered(classes)

@@ -6,6 +6,7 @@ expression must match wherever the redaction's own patterns would find a secret.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
 
@@ -133,9 +134,12 @@ def _substring_lines(data: bytes) -> dict[tuple[int, int], set[int]]:
 
 
 _PREFILTER: list[Prefilter | None] = []  # built on first use; [None] without Hyperscan
+_COMPILING: list[threading.Thread] = []  # the thread compile_soon started
 
 
 def _prefilter() -> Prefilter | None:
+    if _COMPILING and _COMPILING[0] is not threading.current_thread():
+        _COMPILING[0].join()  # failed there, it fails here again: the error is this thread's
     if not _PREFILTER:
         _PREFILTER.append(Prefilter() if hyperscan is not None else None)
     return _PREFILTER[0]
@@ -150,6 +154,26 @@ def lines(data: bytes) -> dict[tuple[int, int], set[int]]:
     """
     found = _prefilter()
     return found.lines(data) if found is not None else _substring_lines(data)
+
+
+def compile_soon() -> None:
+    """Start compiling the prefilter on a thread of its own (if Hyperscan is there).
+
+    Hyperscan lets go of the GIL while it compiles (about 15 ms here), so a
+    command's imports and option parsing go on meanwhile on a second core;
+    the first use of the prefilter waits for it.
+    """
+    if hyperscan is not None and not _PREFILTER and not _COMPILING:
+        thread = threading.Thread(target=_compile_quietly, name="osops-prefilter")
+        _COMPILING.append(thread)
+        thread.start()
+
+
+def _compile_quietly() -> None:
+    # No traceback from a thread: should compiling fail, the first use fails the same
+    # way, in the thread that uses it, where the command's errors are handled.
+    with contextlib.suppress(Exception):
+        _prefilter()
 
 
 def compile_now() -> None:

@@ -204,6 +204,48 @@ def test_a_prefilter_and_literals_built_now_give_every_case(
     assert redact_bytes(data) == want
 
 
+@pytest.mark.skipif(prefilter.hyperscan is None, reason="compiled on a thread only with Hyperscan")
+def test_a_prefilter_compiled_on_a_thread_is_the_one_used_and_a_failure_there_is_quiet(
+    monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(prefilter, "_PREFILTER", [])
+    monkeypatch.setattr(prefilter, "_COMPILING", [])
+    built: list[str] = []
+    started = threading.Event()
+    release = threading.Event()
+
+    class Slow(Prefilter):
+        def __init__(self) -> None:
+            built.append(threading.current_thread().name)
+            started.set()
+            release.wait(10)
+            super().__init__()
+
+    monkeypatch.setattr(prefilter, "Prefilter", Slow)
+    prefilter.compile_soon()
+    prefilter.compile_soon()  # one thread, however often asked
+    assert started.wait(10)
+    assert len(prefilter._COMPILING) == 1
+    release.set()
+    found = prefilter._prefilter()  # waits for the thread, builds nothing itself
+    assert isinstance(found, Slow)
+    assert built == ["osops-prefilter"]
+    assert prefilter._prefilter() is found
+
+    class Broken(Prefilter):
+        def __init__(self) -> None:
+            raise RuntimeError(f"cannot compile in {threading.current_thread().name}")
+
+    monkeypatch.setattr(prefilter, "_PREFILTER", [])
+    monkeypatch.setattr(prefilter, "_COMPILING", [])
+    monkeypatch.setattr(prefilter, "Prefilter", Broken)
+    prefilter.compile_soon()
+    prefilter._COMPILING[0].join(10)
+    with pytest.raises(RuntimeError, match="cannot compile in MainThread"):
+        prefilter._prefilter()
+    assert capfd.readouterr().err == ""  # no traceback from the thread
+
+
 def test_names_no_other_name_ends_with_are_kept() -> None:
     names = ("admin_password", "password", "token", "x-auth-token", "-pass", "_pass", "bypass")
     assert prefilter._shortest(names) == (b"-pass", b"_pass", b"bypass", b"password", b"token")
