@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections import Counter
 
 from osops.check.base import Argument, Detail, Perf, State, metric
 from osops.exceptions import CheckError, OsopsError
@@ -34,7 +35,9 @@ class QuotaHeadroom(OpenStackCheck):
     One call per project and service (nova, cinder, neutron), ``--concurrency``
     at a time, each bounded by ``--project-timeout``; projects not reached
     before the check's timeout are counted as unchecked rather than waited for.
-    Unlimited (-1) and zero quotas are never near.
+    Unlimited (-1) and zero quotas are never near. With ``--project`` only the
+    projects named are looked up (by id, else by name), not every project
+    listed; a name used in several domains checks each of them.
     """
 
     service = "openstack"
@@ -86,7 +89,11 @@ class QuotaHeadroom(OpenStackCheck):
         # result's, and the calls still running are not waited for.
         deadline = self.api_deadline()
         session = self.session()
-        projects = self._projects(session, deadline)
+        notes: list[str] = []
+        if self.options["project"]:
+            projects, notes = self._named(session, deadline, self.options["project"])
+        else:
+            projects = self._projects(session, deadline)
         names = dict(projects)
         sources = {k: v for k, v in SOURCES.items() if k not in (self.options["skip"] or [])}
         near: list[str] = []
@@ -128,6 +135,8 @@ class QuotaHeadroom(OpenStackCheck):
         )
         for line in sorted(near)[SHOWN:]:
             yield Detail(line)
+        for note in notes:
+            yield Detail(note)
 
     def _projects(self, session: Session, deadline: float) -> list[tuple[str, str]]:
         """Every project, page by page: Keystone lists at most ``max_db_limit`` (1000)
@@ -163,14 +172,92 @@ class QuotaHeadroom(OpenStackCheck):
             if not following or not data["projects"]:
                 break
             path = f"/projects?{urlsplit(str(following)).query}"
-        projects = list(found.items())
-        wanted = self.options["project"]
-        if wanted:
-            projects = [(i, n) for i, n in projects if i in wanted or n in wanted]
-            missing = set(wanted) - {i for i, _ in projects} - {n for _, n in projects}
-            if missing:
-                raise CheckError(f"no project {', '.join(sorted(missing))}")
-        return sorted(projects, key=lambda p: p[1])
+        return sorted(found.items(), key=lambda p: p[1])
+
+    def _named(
+        self, session: Session, deadline: float, wanted: list[str]
+    ) -> tuple[list[tuple[str, str]], list[str]]:
+        """The projects ``--project`` names, and no others: each value is asked for as
+        an id (``/projects/{value}``) and, when no project has that id, as a name
+        (``/projects?name={value}``). Listing every project first took the whole
+        timeout on a big cloud. The lookups share the check's deadline; a domain
+        (``is_domain``) is not a project here, as in the listing.
+
+        A name is unique only within its domain. A name several domains use
+        selects each of those projects, as filtering the whole list by name did:
+        the operator asked about that name, a quota nearly used up in any of them
+        is worth the warning, and refusing (UNKNOWN until given ids) would leave
+        them unwatched. The output says so: projects of the same name are shown
+        with their domain ("tenant-a (domain d1)"), and the long output (``-v``)
+        names the value and the domains it matched.
+
+        :param wanted: the ``--project`` values
+        :returns: (id, name shown) of each project, by name, and notes for the
+            long output
+        :raises CheckError: a value names no project, or the deadline passed
+        """
+        from urllib.parse import quote, urlencode
+
+        values = list(dict.fromkeys(wanted))
+        found: dict[str, tuple[str, str]] = {}  # id: name, domain id
+        notes: list[str] = []
+        missing: list[str] = []
+
+        def ask(done: int, path: str, **kwargs: Any) -> Any:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise CheckError(
+                    f"identity API looked up {done} of {len(values)} projects by {self.timeout:g}s"
+                )
+            return self.request(session, "GET", "identity", path, timeout=left, **kwargs)
+
+        for done, value in enumerate(values):
+            path = f"/projects/{quote(value, safe='')}"
+            # A domain reader, who may list its domain's projects, is refused (403)
+            # an id that is none of them, for Keystone enforces before it looks:
+            # then too the value may be a name.
+            response = ask(done, path, decode=False, allow=(403, 404))
+            if response.status_code not in (403, 404):
+                try:
+                    project = response.json()["project"]
+                    if not project.get("is_domain"):
+                        found.setdefault(project["id"], (project["name"], project["domain_id"]))
+                        continue
+                except ValueError:
+                    raise CheckError(f"identity API answered {path} with invalid JSON") from None
+                except (KeyError, TypeError, AttributeError) as exc:
+                    raise CheckError(f"identity API answered {path} without {exc}") from None
+            path = f"/projects?{urlencode({'name': value})}"
+            data = ask(done, path)
+            try:
+                # Only the exact name, as before: a Keystone whose filter ignored
+                # the name, or compared it without case (MySQL), answers more.
+                matches = [
+                    (p["id"], p["name"], p["domain_id"])
+                    for p in data["projects"]
+                    if p["name"] == value and not p.get("is_domain")
+                ]
+            except (KeyError, TypeError, AttributeError) as exc:
+                raise CheckError(f"identity API answered {path} without {exc}") from None
+            if not matches:
+                missing.append(value)
+            elif len(matches) > 1:
+                domains = ", ".join(sorted(domain for _, _, domain in matches))
+                notes.append(
+                    f"--project {value}: {len(matches)} projects of that name, in domains "
+                    f"{domains}; each is checked"
+                )
+            for project_id, name, domain in matches:
+                found.setdefault(project_id, (name, domain))
+        if missing:
+            raise CheckError(f"no project {', '.join(sorted(missing))}")
+        # Two projects shown by the same name would be one to the reader.
+        shared = Counter(name for name, _ in found.values())
+        shown = [
+            (i, f"{name} (domain {domain})" if shared[name] > 1 else name)
+            for i, (name, domain) in found.items()
+        ]
+        return sorted(shown, key=lambda p: p[1]), notes
 
     def _project(self, session: Session, project_id: str, sources: dict[str, Any]) -> list[str]:
         """This project's resources at or above the share, e.g. "cores 95% (19 of 20)"."""
