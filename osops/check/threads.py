@@ -1,20 +1,30 @@
-"""Tasks on daemon threads, each under its own timeout from its own start: what suites run on.
+"""Work on daemon threads: a suite's checks (:func:`run_all`), a check's calls (:func:`fan_out`).
 
-A check in a thread cannot be killed; one that overruns its timeout is
-given up on, its thread left to end with its sockets' own timeouts, and a
-new thread takes its place so that the tasks queued behind it still run with
-their whole timeout. The threads are daemons: a process whose checks hang
-still exits once it has reported them.
+A call in a thread cannot be killed. The two differ in what a hung one costs:
+
+- :func:`run_all` runs tasks each under its own timeout from its own start:
+  one that overruns is given up on, its thread left to end with its sockets'
+  own timeouts, and a new thread takes its place so that the tasks queued
+  behind it still run with their whole timeout. What suites run on.
+- :func:`fan_out` runs many calls of one check to one API, at most N at
+  once, until one deadline: a hung call keeps its place, so the API never
+  sees more than N calls, and what was not reached by the deadline is
+  left out for the check to count. What a check calling a service once per
+  project, host or provider uses (quota_headroom, nova_hypervisors).
+
+The threads are daemons: a process whose calls hang still exits once it has
+reported them.
 """
 
 from __future__ import annotations
 
 import collections
 import enum
+import queue as _queue
 import threading
 import time
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TypeVar
 
 from osops.value import Value
 
@@ -117,3 +127,57 @@ def run_all(
             if len(outcomes) < len(tasks):
                 lock.wait(max(0.0, min(wake) - now) if wake else None)
     return outcomes
+
+
+Item = TypeVar("Item")
+Result = TypeVar("Result")
+
+
+def fan_out(
+    call: Callable[[Item], Result],
+    items: Sequence[Item],
+    concurrency: int,
+    deadline: float,
+) -> Iterator[tuple[Item, Result | None, Exception | None]]:
+    """``call(item)`` for each item, at most ``concurrency`` at once, in the items' order.
+
+    Yields ``(item, result, None)`` or ``(item, None, error)`` as each call
+    ends, until every item is done or ``deadline`` (time.monotonic()) passes;
+    items not done by then are not yielded. No call starts after the deadline
+    or once the caller stops iterating, and the threads are daemons: a call
+    still running then (a hung server) neither raises the number of calls at
+    once nor keeps the process from exiting once the check has reported, as
+    concurrent.futures' workers would, joined at exit.
+    """
+    pending = list(reversed(items))
+    done: _queue.SimpleQueue[tuple[Item, Result | None, Exception | None]]
+    done = _queue.SimpleQueue()
+    stop = threading.Event()
+    lock = threading.Lock()
+
+    def work() -> None:
+        while True:
+            with lock:
+                if stop.is_set() or not pending:
+                    return
+                item = pending.pop()
+            try:
+                done.put((item, call(item), None))
+            except Exception as exc:  # the caller decides what a failure means
+                done.put((item, None, exc))
+
+    for _ in range(min(max(1, concurrency), len(pending))):
+        threading.Thread(target=work, name="osops-fan-out", daemon=True).start()
+    try:
+        for _ in range(len(items)):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            try:
+                yield done.get(timeout=remaining)
+            except _queue.Empty:
+                return
+    finally:
+        with lock:
+            stop.set()
+            pending.clear()
