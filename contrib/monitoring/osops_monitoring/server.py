@@ -123,13 +123,21 @@ class ServerBoot(SyntheticCheck):
         self.wait_for(f"{addresses[0]}:{port} not reachable", accepts)
 
     def _image(self, session: Session) -> str:
+        """The id of ``--image``: an image of that name, else an image of that id."""
+        from urllib.parse import quote, urlencode
+
         wanted = self.options["image"]
-        data = self.get(session, "image", f"/v2/images?name={wanted}")
+        data = self.get(session, "image", f"/v2/images?{urlencode({'name': wanted})}")
         images = data.get("images") or []
         if images:
             return str(images[0]["id"])
         response = self.request(
-            session, "GET", "image", f"/v2/images/{wanted}", allow=(404,), decode=False
+            session,
+            "GET",
+            "image",
+            f"/v2/images/{quote(wanted, safe='')}",
+            allow=(404,),
+            decode=False,
         )
         if response.status_code == 404:
             raise CheckError(f"no image {wanted}")

@@ -168,6 +168,16 @@ def test_server_boot(os: dict[str, Any]) -> None:
     assert prefixed(os["cloud"], "servers") == []
 
 
+def test_server_boot_image_name_is_quoted_into_the_query(os: dict[str, Any]) -> None:
+    """A name with "&" and "/" asks Glance for that name, not a cut one or another path."""
+    proc = probe(os, "server_boot", "--image", "cirros-fake&x=1/..", "-t", "30")
+    assert (proc.returncode, proc.stdout) == (
+        3,
+        "SERVER_BOOT UNKNOWN - no image cirros-fake&x=1/..\n",
+    )
+    assert prefixed(os["cloud"], "servers") == []
+
+
 def test_server_boot_stuck_while_compute_is_stopped(os: dict[str, Any]) -> None:
     """nova-compute stopped during the boot: CRITICAL naming where it stuck; nothing left."""
     real = os["cloud"]
