@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from helpers import run_osops
+from support.cloud import boot, wait_active
 from support.cloud.base import wait
 
 from osops.testing import parse_output
@@ -215,22 +216,10 @@ def test_volume_roundtrip(os: dict[str, Any]) -> None:
 def test_volume_roundtrip_attached_to_a_server(os: dict[str, Any]) -> None:
     """With --server: attached through Nova (the fake driver, Cinder's fake volume driver),
     in-use, detached, available again, deleted; the server keeps no attachment."""
-    real, ids = os["cloud"], os["ids"]
-    body = {
-        "name": "osops-test-attach",
-        "imageRef": ids["image"],
-        "flavorRef": ids["flavors"]["m1.tiny"],
-        "networks": "none",
-    }
-    server = real.api.post("compute", "/servers", {"server": body})["server"]["id"]
-
-    def active() -> bool:
-        status = real.api.get("compute", f"/servers/{server}")["server"]["status"]
-        assert status != "ERROR", "the server to attach to went ERROR"
-        return bool(status == "ACTIVE")
-
+    real = os["cloud"]
+    server = boot(real, os["ids"], "osops-test-attach")
     try:
-        wait(active, 90, "the server ACTIVE", real.procs)
+        wait_active(real, server)
         proc = probe(os, "volume_roundtrip", "--server", server, "-t", "90")
         assert proc.returncode == 0, proc.stdout
         assert re.match(
@@ -555,18 +544,7 @@ def test_stuck_resources_made_real(os: dict[str, Any]) -> None:
     real.procs.pause("nova-compute")
     server = None
     try:
-        server = real.api.post(
-            "compute",
-            "/servers",
-            {
-                "server": {
-                    "name": "stuck-one",
-                    "imageRef": os["ids"]["image"],
-                    "flavorRef": os["ids"]["flavors"]["m1.tiny"],
-                    "networks": "none",
-                }
-            },
-        )["server"]
+        server = boot(real, os["ids"], "stuck-one")
         wait(
             lambda: (
                 real.api.get("volume", f"/volumes/{volume['id']}")["volume"]["status"] == "error"
@@ -591,7 +569,7 @@ def test_stuck_resources_made_real(os: dict[str, Any]) -> None:
     finally:
         real.procs.resume("nova-compute")
         if server is not None:
-            real.api.delete("compute", f"/servers/{server['id']}")
+            real.api.delete("compute", f"/servers/{server}")
         real.api.delete("volume", f"/volumes/{volume['id']}")
         real.api.delete("image", f"/images/{image['id']}")
         wait(

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from helpers import run_osops
-from support.cloud.base import wait
+from support.cloud import boot, wait_active
 from support.cloud.nova import COMPUTE_HOST
 
 from osops_monitoring.libvirt import LibvirtNova
@@ -26,30 +26,12 @@ STRAY = "aaaaaaaa-0000-4000-8000-000000000001"
 @pytest.fixture(scope="module")
 def server(cloud: dict[str, Any]) -> Iterator[dict[str, Any]]:
     real = cloud["cloud"]
-    made = real.api.post(
-        "compute",
-        "/servers",
-        {
-            "server": {
-                "name": "libvirt-nova",
-                "imageRef": cloud["ids"]["image"],
-                "flavorRef": cloud["ids"]["flavors"]["m1.tiny"],
-                "networks": "none",
-            }
-        },
-    )["server"]
+    made = boot(real, cloud["ids"], "libvirt-nova")
     try:
-        wait(
-            lambda: (
-                real.api.get("compute", f"/servers/{made['id']}")["server"]["status"] == "ACTIVE"
-            ),
-            60,
-            "the server ACTIVE",
-            real.procs,
-        )
-        yield {**made, "name": "libvirt-nova"}
+        wait_active(real, made, 60)
+        yield {"id": made, "name": "libvirt-nova"}
     finally:
-        real.api.delete("compute", f"/servers/{made['id']}")
+        real.api.delete("compute", f"/servers/{made}")
 
 
 def node(where: Path, *uuids: str) -> str:
