@@ -90,7 +90,7 @@ def build_venv(where: Path) -> Path:
         capture_output=True,
         timeout=900,
     )
-    subprocess.run(["chmod", "-R", "a+rX", str(where)], check=True)
+    subprocess.run(["chmod", "-R", "a+rX", str(where)], check=True, timeout=60)
     return venv / "bin" / "osops"
 
 
@@ -204,8 +204,10 @@ def icinga(work: Path, port: int, api_user: tuple[str, str]) -> Iterator[str]:
     running ``work/icinga2.conf``; yields the API URL once it answers."""
     import requests
 
-    subprocess.run(["chmod", "-R", "a+rX", str(work)], check=True)
-    subprocess.run(["chown", "-R", f"{RUN_AS}:{RUN_AS}", str(work / "conf.d")], check=True)
+    subprocess.run(["chmod", "-R", "a+rX", str(work)], check=True, timeout=60)
+    subprocess.run(
+        ["chown", "-R", f"{RUN_AS}:{RUN_AS}", str(work / "conf.d")], check=True, timeout=60
+    )
     check = validate_icinga(work)
     assert check.returncode == 0, check.stdout[-3000:]
     subprocess.run(
@@ -241,4 +243,4 @@ def icinga(work: Path, port: int, api_user: tuple[str, str]) -> Iterator[str]:
         pid = int(ICINGA_PID.read_text().strip())
         os.kill(pid, signal.SIGTERM)
         wait_for(lambda: not Path(f"/proc/{pid}").exists(), 30, "icinga2 to stop")
-        subprocess.run(["rm", "-rf", str(work)], check=False)
+        subprocess.run(["rm", "-rf", str(work)], check=False, timeout=60)

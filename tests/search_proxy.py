@@ -36,8 +36,13 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else None
         proxy.requests.append((self.command, self.path))
-        if proxy.fail and self.path.split("?")[0].endswith("_bulk"):
-            status = proxy.fail.pop(0)
+        status = 0
+        if self.path.split("?")[0].endswith("_bulk"):
+            # Handlers run on threads of their own: test and pop at once, or two
+            # requests both see the last fault and the second pops an empty list.
+            with proxy.lock:
+                status = proxy.fail.pop(0) if proxy.fail else 0
+        if status:
             payload = b'{"error": "injected", "status": %d}' % status
             self._reply(status, payload, "application/json")
             return
@@ -59,10 +64,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         finally:
             conn.close()
         if self.path.split("?")[0].endswith("_bulk") and response.status == 200:
-            for item in json.loads(data)["items"]:
-                (result,) = item.values()
-                if 200 <= result["status"] < 300:
-                    proxy.acked[result["_id"]] += 1
+            with proxy.lock:  # Counter's += is a read then a write, not one step
+                for item in json.loads(data)["items"]:
+                    (result,) = item.values()
+                    if 200 <= result["status"] < 300:
+                        proxy.acked[result["_id"]] += 1
         kind = response.getheader("Content-Type", "application/json")
         if proxy.elasticsearch and kind.startswith("application/json"):
             kind = "application/vnd.elasticsearch+json; compatible-with=9"
@@ -94,6 +100,7 @@ def proxy(
     server.fail = list(fail or [])
     server.requests = []
     server.acked = Counter()
+    server.lock = threading.Lock()
     server.url = f"http://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

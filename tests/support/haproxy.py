@@ -50,6 +50,8 @@ def haproxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
 
 def _haproxy_settled(path: Path) -> bool:
     with socket.socket(socket.AF_UNIX) as conn:
+        # wait_until cannot interrupt a blocked recv: a stuck haproxy must time out here.
+        conn.settimeout(5)
         conn.connect(str(path))
         conn.sendall(b"show stat\n")
         text = b""

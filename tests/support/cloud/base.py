@@ -142,8 +142,14 @@ class Processes:
             self.logs[name] = log
         return proc
 
+    def __contains__(self, name: str) -> bool:
+        with self._lock:
+            return name in self.running
+
     def signal(self, name: str, signum: int) -> None:
-        os.killpg(self.running[name].pid, signum)
+        with self._lock:
+            pid = self.running[name].pid
+        os.killpg(pid, signum)
 
     def pause(self, name: str) -> None:
         """SIGSTOP: the service stops heartbeating and answering, as a hung host does."""

@@ -26,7 +26,7 @@ def start(settings: Settings, procs: Processes, database: str) -> str:
     where = settings.dir("mariadb")
     sock = where / "mysql.sock"
     with _STARTED:
-        if "mariadb" not in procs.running:
+        if "mariadb" not in procs:
             _server(settings, procs)
     assert _sql(
         sock,
