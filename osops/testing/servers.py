@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import random
 import socket
 import threading
 import time
@@ -22,12 +23,56 @@ LIFETIME = 60.0
 Behaviour = Callable[[socket.socket, str, threading.Event], None]
 
 
+#: The lowest port :func:`free_port` gives (above the well-known and most registered ones).
+LOWEST = 10000
+_GIVEN: set[int] = set()
+_GIVING = threading.Lock()
+
+
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on (connecting to it is refused)."""
+    """A port on 127.0.0.1 that nothing uses, for TCP and UDP (connecting to it is refused).
+
+    Taken below the kernel's ephemeral range (``ip_local_port_range``), where
+    the kernel never puts an outgoing connection: a port the kernel chose
+    (bind to 0) could be taken by one, of a test or of a daemon it started,
+    before the server meant for it binds it. Never the same port twice in a
+    process, so a port kept free for a "refused" test stays free.
+    """
+    low = _ephemeral_low()
+    with _GIVING:
+        for _ in range(500):
+            port = random.randrange(LOWEST, low) if low > LOWEST + 100 else _any_port()  # noqa: S311 - a port, no secret
+            if port not in _GIVEN and _unused(port):
+                _GIVEN.add(port)
+                return port
+    raise RuntimeError(f"no free port on 127.0.0.1 from {LOWEST} to {low} after 500 tries")
+
+
+def _ephemeral_low() -> int:
+    """The first port of the kernel's ephemeral range (Linux), else the IANA one's."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as fh:
+            return int(fh.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 49152
+
+
+def _any_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+def _unused(port: int) -> bool:
+    """Whether both a TCP and a UDP socket can bind the port on 127.0.0.1 now."""
+    for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
+        with socket.socket(socket.AF_INET, kind) as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                return False
+    return True
 
 
 #: A port where the connection is refused: for "service down" tests.

@@ -174,6 +174,22 @@ def test_run_sink_delivers_in_batches_and_closes() -> None:
     assert (sink.batches, closed) == ([2, 1], [True])  # type: ignore[attr-defined]
 
 
+def test_free_ports_are_outside_the_ephemeral_range_and_never_given_twice() -> None:
+    """Outgoing connections take ephemeral ports: a daemon's port is never one of them."""
+    from osops.testing import servers
+
+    low = servers._ephemeral_low()
+    ports = [free_port() for _ in range(200)]
+    assert len(set(ports)) == 200
+    assert all(servers.LOWEST <= port < low for port in ports), (low, min(ports), max(ports))
+    # Taken for TCP or UDP, a port is not given.
+    with socket.socket() as tcp, socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+        tcp.bind(("127.0.0.1", ports[0] + 1))
+        udp.bind(("127.0.0.1", ports[0] + 2))
+        assert not servers._unused(ports[0] + 1)
+        assert not servers._unused(ports[0] + 2)
+
+
 def test_fault_servers() -> None:
     with pytest.raises(ConnectionRefusedError):
         socket.create_connection(("127.0.0.1", free_port()), 1)
