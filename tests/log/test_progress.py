@@ -7,10 +7,12 @@ import fcntl
 import io
 import os
 import pty
+import select
 import struct
 import subprocess
 import sys
 import termios
+import time
 from pathlib import Path
 
 import pytest
@@ -35,18 +37,34 @@ def on_a_terminal(*argv: str, cwd: Path) -> tuple[int, str, bytes]:
         [str(OSOPS), *argv], stdout=subprocess.PIPE, stderr=follower, cwd=cwd, env=env
     )
     os.close(follower)
-    stdout = proc.stdout.read() if proc.stdout else b""
-    shown = bytearray()
-    while True:
-        try:
-            chunk = os.read(leader, 65536)
-        except OSError as exc:  # EIO: the child closed the terminal's last writer
-            assert exc.errno == errno.EIO
-            break
-        if not chunk:
-            break
-        shown += chunk
-    os.close(leader)
+    assert proc.stdout is not None
+    out = proc.stdout.fileno()
+    # Both read at once, each read waiting at most until the deadline: a child blocked
+    # writing to a full terminal would never close its standard output.
+    read: dict[int, bytearray] = {leader: bytearray(), out: bytearray()}
+    open_fds = {leader, out}
+    deadline = time.monotonic() + 60
+    try:
+        while open_fds:
+            left = deadline - time.monotonic()
+            assert left > 0, f"osops {argv} still writing after 60 s"
+            ready, _, _ = select.select(list(open_fds), [], [], left)
+            for fd in ready:
+                try:
+                    chunk = os.read(fd, 65536)
+                except OSError as exc:  # EIO: the child closed the terminal's last writer
+                    assert exc.errno == errno.EIO
+                    chunk = b""
+                if chunk:
+                    read[fd] += chunk
+                else:
+                    open_fds.discard(fd)
+    except BaseException:
+        proc.kill()
+        raise
+    finally:
+        os.close(leader)
+    shown, stdout = read[leader], bytes(read[out])
     return proc.wait(timeout=60), shown.decode(errors="replace"), stdout
 
 

@@ -344,7 +344,8 @@ def test_threads_scan_at_once() -> None:
         for thread in threads:
             thread.start()
         for thread in threads:
-            thread.join()
+            thread.join(60)
+            assert not thread.is_alive(), "a redaction thread still running after 60 s"
     finally:
         prefilter._PREFILTER[:] = saved
     assert len(results) == 20
