@@ -63,7 +63,6 @@ def test_core_never_imports_contrib() -> None:
 def test_contrib_imports_only_contracts_and_values(package: str) -> None:
     allowed = {
         "osops.check.base",
-        "osops.check.threads",  # fan_out, for checks calling an API per item (CONTRIBUTING)
         "osops.log.base",
         "osops.log.record",
         "osops.log.fusing",  # the fused-chain contract

@@ -8,16 +8,17 @@ from osops.check import evaluation
 from osops.check.values import UNITS, Detail, Perf, State, metric
 from osops.options import Argument
 
-__all__ = ["UNITS", "Argument", "Check", "Detail", "Perf", "State", "metric"]
+__all__ = ["UNITS", "Argument", "Check", "Detail", "Perf", "State", "fan_out", "metric"]
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs a check ~7 ms at start-up; annotations need none of it
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
     from typing import Any, ClassVar
 
     import nagiosplugin
 
     from osops.check.result import CheckResult
+    from osops.check.threads import Item, Result
 
 
 class Check(abc.ABC):
@@ -115,3 +116,20 @@ class Check(abc.ABC):
         :raises osops.exceptions.ServiceDown: the service is down (CRITICAL)
         :raises osops.exceptions.CheckError: the state cannot be determined (UNKNOWN)
         """
+
+
+def fan_out(
+    call: Callable[[Item], Result], items: Sequence[Item], concurrency: int, deadline: float
+) -> Iterator[tuple[Item, Result | None, Exception | None]]:
+    """``call(item)`` for each item, at most ``concurrency`` at once, until ``deadline``.
+
+    For a check that calls an API once per project, host or provider: a hung
+    call keeps its place (the API never sees more than ``concurrency``), none
+    starts after ``deadline`` (a ``time.monotonic()`` value), and the results
+    come as the calls end, as ``(item, result, None)`` or ``(item, None,
+    error)``; items not reached are not yielded: count them and say so rather
+    than wait past the check's timeout. See :func:`osops.check.threads.fan_out`.
+    """
+    from osops.check import threads  # typing and threads, only for a check that fans out
+
+    return threads.fan_out(call, items, concurrency, deadline)

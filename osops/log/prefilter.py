@@ -169,6 +169,16 @@ def compile_soon() -> None:
         thread.start()
 
 
+def wait() -> None:
+    """Wait for the compiling :func:`compile_soon` started, if it has not ended.
+
+    Before a fork: a thread in Hyperscan's compiler (or in malloc) at the fork
+    leaves its locks held in the child for ever.
+    """
+    if _COMPILING:
+        _COMPILING[0].join()
+
+
 def _compile_quietly() -> None:
     # No traceback from a thread: should compiling fail, the first use fails the same
     # way, in the thread that uses it, where the command's errors are handled.

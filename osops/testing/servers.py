@@ -8,6 +8,7 @@ nothing behind.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import random
 import socket
@@ -27,6 +28,9 @@ Behaviour = Callable[[socket.socket, str, threading.Event], None]
 LOWEST = 10000
 _GIVEN: set[int] = set()
 _GIVING = threading.Lock()
+# The system's randomness: a test seeding ``random`` (hypothesis does) would make every
+# process of a run pick the same ports.
+_RANDOM = random.SystemRandom()
 
 
 def free_port() -> int:
@@ -41,7 +45,7 @@ def free_port() -> int:
     low = _ephemeral_low()
     with _GIVING:
         for _ in range(500):
-            port = random.randrange(LOWEST, low) if low > LOWEST + 100 else _any_port()  # noqa: S311 - a port, no secret
+            port = _RANDOM.randrange(LOWEST, low) if low > LOWEST + 100 else _any_port()
             if port not in _GIVEN and _unused(port):
                 _GIVEN.add(port)
                 return port
@@ -65,13 +69,24 @@ def _any_port() -> int:
 
 
 def _unused(port: int) -> bool:
-    """Whether both a TCP and a UDP socket can bind the port on 127.0.0.1 now."""
-    for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
-        with socket.socket(socket.AF_INET, kind) as sock:
+    """Whether TCP and UDP sockets can bind the port now, on 127.0.0.1 and on ::1.
+
+    A daemon binding "localhost" or every address takes both families: a port
+    held on ::1 alone is not free for it. Without IPv6, ::1 is not asked.
+    """
+    for family, host in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")):
+        for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
             try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                return False
+                sock = socket.socket(family, kind)
+            except OSError:  # no IPv6 here
+                break
+            with sock:
+                try:
+                    sock.bind((host, port))
+                except OSError as exc:
+                    if exc.errno in (errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT):
+                        break  # no ::1 here
+                    return False
     return True
 
 

@@ -227,7 +227,9 @@ def test_a_prefilter_compiled_on_a_thread_is_the_one_used_and_a_failure_there_is
     assert started.wait(10)
     assert len(prefilter._COMPILING) == 1
     release.set()
-    found = prefilter._prefilter()  # waits for the thread, builds nothing itself
+    prefilter.wait()  # as before a fork: the thread has ended
+    assert not prefilter._COMPILING[0].is_alive()
+    found = prefilter._prefilter()  # builds nothing itself
     assert isinstance(found, Slow)
     assert built == ["osops-prefilter"]
     assert prefilter._prefilter() is found

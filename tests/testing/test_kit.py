@@ -182,12 +182,31 @@ def test_free_ports_are_outside_the_ephemeral_range_and_never_given_twice() -> N
     ports = [free_port() for _ in range(200)]
     assert len(set(ports)) == 200
     assert all(servers.LOWEST <= port < low for port in ports), (low, min(ports), max(ports))
-    # Taken for TCP or UDP, a port is not given.
+    # Taken for TCP or UDP, on 127.0.0.1 or ::1, a port is not given.
     with socket.socket() as tcp, socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
         tcp.bind(("127.0.0.1", ports[0] + 1))
         udp.bind(("127.0.0.1", ports[0] + 2))
         assert not servers._unused(ports[0] + 1)
         assert not servers._unused(ports[0] + 2)
+    if socket.has_ipv6:
+        with socket.socket(socket.AF_INET6) as tcp6:
+            try:
+                tcp6.bind(("::1", ports[1]))
+            except OSError:
+                pass  # no ::1 on this machine
+            else:
+                assert not servers._unused(ports[1])
+    # Two processes seeding random alike (hypothesis does) still pick other ports.
+    seeded = (
+        "import random; random.seed(7); from osops.testing import free_port; print(free_port())"
+    )
+    picked = {
+        subprocess.run(
+            [sys.executable, "-c", seeded], capture_output=True, text=True, timeout=30, check=True
+        ).stdout
+        for _ in range(3)
+    }
+    assert len(picked) == 3, picked
 
 
 def test_fault_servers() -> None:

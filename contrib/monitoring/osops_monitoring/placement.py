@@ -45,7 +45,7 @@ def provider_capacity(
     :raises CheckError: an answer without the documented fields, or providers
         not read by the deadline (a share of some of them would mislead)
     """
-    from osops.check.threads import fan_out
+    from osops.check.base import fan_out
 
     providers = check.get(session, "placement", "/resource_providers", headers=PLACEMENT)
     try:

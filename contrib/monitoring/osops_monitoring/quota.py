@@ -83,7 +83,7 @@ class QuotaHeadroom(OpenStackCheck):
     primary = "projects_near_quota"
 
     def probe(self) -> Iterator[nagiosplugin.Metric | Detail]:
-        from osops.check.threads import fan_out
+        from osops.check.base import fan_out
 
         # What is not done by then is unchecked; the rest of the timeout is the
         # result's, and the calls still running are not waited for.

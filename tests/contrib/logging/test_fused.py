@@ -7,17 +7,22 @@ Both must agree byte for byte, whatever the input and wherever a file is cut.
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import fcntl
 import io
 import itertools
 import logging
 import os
+import subprocess
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import SAMPLES, run_osops
+from helpers import OSOPS, SAMPLES, run_osops
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_fuzz import HEADS
@@ -199,9 +204,9 @@ def test_a_piece_bigger_than_its_slot_goes_on_in_a_spool_file_then_is_removed(
     spooled: list[worker.Spooled] = []
     append = parallel._append
 
-    def noting(out: Any, slots: worker.Slots, slot: int, piece: worker.Spooled) -> None:
+    def noting(out: Any, target: Any, buffer: Any, slots: Any, slot: int, piece: Any) -> None:
         spooled.append(piece)
-        append(out, slots, slot, piece)
+        append(out, target, buffer, slots, slot, piece)
 
     monkeypatch.setattr(parallel, "SLOT", 4096)
     monkeypatch.setattr(parallel, "_append", noting)
@@ -237,13 +242,79 @@ def test_slots_are_written_again_and_the_file_stays_their_size(
                 piece = worker.work(str(big_log), start, stop, line, True, slot)
                 assert piece.rest is None
                 assert piece.records == by_records(big_log, start, stop, line).count(b"\n")
-                parallel._append(out, slots, slot, piece)
+                parallel._append(out, None, bytearray(1 << 20), slots, slot, piece)
                 expected += by_records(big_log, start, stop, line)
         finally:
             worker._WORKER = None
         assert os.fstat(shared.fileno()).st_size <= 2 * parallel.SLOT
     assert out.getvalue() == expected == by_records(big_log)
     assert sorted(path.name for path in tmp_path.iterdir()) == ["slots"]
+
+
+def test_a_slow_reader_of_a_pipe_gets_every_piece_as_written(tmp_path: Path) -> None:
+    """Into a pipe, sendfile lends the spool's pages until the reader takes them, and a
+    slot is written again once free: what a slow reader gets must still be each piece."""
+    text = (SAMPLES / "hp-ms-01-c29.nova-api.log").read_bytes()
+    big = tmp_path / "ctl1.nova-api.log"
+    with open(big, "wb") as fh:
+        while fh.tell() < 7 * parallel.PIECE:  # more pieces than two workers have slots
+            fh.write(text)
+    expected = by_records(big)
+    proc = subprocess.Popen(
+        [str(OSOPS), "log", "parse", str(big), "-j", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    got = bytearray()
+    try:
+        fcntl.fcntl(proc.stdout.fileno(), fcntl.F_SETPIPE_SZ, 1 << 20)
+        time.sleep(0.5)  # the pipe fills; the workers go on
+        deadline = time.monotonic() + 60
+        while chunk := os.read(proc.stdout.fileno(), 1 << 20):
+            got += chunk
+            assert time.monotonic() < deadline, "still reading after 60 s"
+            time.sleep(0.05)
+    except BaseException:
+        proc.kill()
+        proc.wait(10)
+        raise
+    code = proc.wait(60)
+    assert (code, proc.stderr.read()) == (0, b"")
+    assert len(got) == len(expected)
+    assert bytes(got) == expected  # the first difference, if any, is a slot written again
+
+
+def test_the_slots_go_to_the_temporary_directory_when_the_spool_has_no_room(
+    big_log: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    where: list[str] = []
+    fallocate = os.posix_fallocate
+
+    def full_shm(fd: int, offset: int, size: int) -> None:
+        where.append(os.readlink(f"/proc/self/fd/{fd}"))
+        if where[-1].startswith("/dev/shm/"):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        fallocate(fd, offset, size)
+
+    used: list[str] = []
+    slots_file = parallel._slots_file
+
+    @contextlib.contextmanager
+    def noting(spool: str, size: int) -> Iterator[Any]:
+        with slots_file(spool, size) as shared:
+            used.append(os.readlink(f"/proc/self/fd/{shared.fileno()}"))
+            yield shared
+
+    monkeypatch.setattr(os, "posix_fallocate", full_shm)
+    monkeypatch.setattr(parallel, "_slots_file", noting)
+    out = io.BytesIO()
+    parallel.write_json_lines(pipeline.build_chain(None), [str(big_log)], out, jobs=2)
+    assert out.getvalue() == by_records(big_log)
+    assert len(used) == 1 and not used[0].startswith("/dev/shm/")
+    assert used[0].startswith(tempfile.gettempdir())
+    if os.access("/dev/shm", os.W_OK):
+        assert [w.startswith("/dev/shm/osops-parse-") for w in where] == [True]
 
 
 def test_a_full_spool_sends_the_piece_back(tmp_path: Path) -> None:
@@ -264,7 +335,7 @@ def test_a_full_spool_sends_the_piece_back(tmp_path: Path) -> None:
         assert piece == (0, by_records(path), by_records(path).count(b"\n"))
         assert uncounted == (0, by_records(path), -1)
         out = io.BytesIO()
-        parallel._append(out, slots, 1, piece)
+        parallel._append(out, None, bytearray(1 << 20), slots, 1, piece)
     assert out.getvalue() == by_records(path)
     assert sorted(path.name for path in tmp_path.iterdir()) == ["slots"]
 
