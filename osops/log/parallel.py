@@ -81,12 +81,15 @@ def write_json_lines(
     shm = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None  # noqa: S108
     free = list(range(2 * jobs + 1))  # the most pieces in flight: see below
     target = _sendable(out)
+    # Into a pipe or a socket no slot is used: each piece goes to a file of its own, never
+    # written again, which the kernel may lend the reader until it is read (see _sendable).
+    slot_size = SLOT if target is not None or _descriptor(out) is None else 0
     buffer = bytearray(_READ)
     with (
         tempfile.TemporaryDirectory(prefix="osops-parse-", dir=shm) as spool,
-        _slots_file(spool, len(free) * SLOT) as shared,
+        _slots_file(spool, len(free) * slot_size) as shared,
     ):
-        slots = worker.Slots(shared.fileno(), SLOT)
+        slots = worker.Slots(shared.fileno(), slot_size)
         prefilter.wait()  # no thread of this process may be inside Hyperscan at the fork
         context = multiprocessing.get_context("fork")
         initargs = (fused, chain, spool, slots)
@@ -97,7 +100,7 @@ def write_json_lines(
             def append_oldest() -> None:
                 result, size, slot = window.popleft()
                 spooled = result.get()
-                _append(out, target, buffer, slots, slot, spooled)
+                _append(out, target, _descriptor(out), buffer, slots, slot, spooled)
                 free.append(slot)
                 if progress is not None:
                     progress.advance(size, spooled.records)
@@ -144,12 +147,21 @@ def _sendable(out: BinaryIO) -> int | None:
     a slow reader would read the next piece's bytes. There the bytes are
     copied here.
     """
+    fd = _descriptor(out)
+    if fd is None:
+        return None
+    mode = os.fstat(fd).st_mode
+    return fd if stat.S_ISREG(mode) or stat.S_ISCHR(mode) else None
+
+
+def _descriptor(out: BinaryIO) -> int | None:
+    """``out``'s file descriptor, or None (a BytesIO)."""
     try:
         fd = out.fileno()
-        mode = os.fstat(fd).st_mode
+        os.fstat(fd)
     except (AttributeError, OSError, ValueError):
         return None
-    return fd if stat.S_ISREG(mode) or stat.S_ISCHR(mode) else None
+    return fd
 
 
 @contextlib.contextmanager
@@ -161,7 +173,8 @@ def _slots_file(spool: str, size: int) -> Iterator[BinaryIO]:
     """
     with tempfile.TemporaryFile(dir=spool) as shared:
         try:
-            os.posix_fallocate(shared.fileno(), 0, size)
+            if size:
+                os.posix_fallocate(shared.fileno(), 0, size)
         except OSError as exc:
             LOG.debug("no room for %d bytes of slots in %s (%s)", size, spool, exc.strerror)
         else:
@@ -174,6 +187,7 @@ def _slots_file(spool: str, size: int) -> Iterator[BinaryIO]:
 def _append(
     out: BinaryIO,
     target: int | None,
+    anywhere: int | None,
     buffer: bytearray,
     slots: worker.Slots,
     slot: int,
@@ -181,8 +195,10 @@ def _append(
 ) -> None:
     """Copy one spooled piece to ``out``: its slot, then the rest (removing its file).
 
-    :param target: ``out``'s descriptor where sendfile may write (:func:`_sendable`)
-    :param buffer: for copying here where it may not
+    :param target: ``out``'s descriptor where sendfile may send a slot (:func:`_sendable`)
+    :param anywhere: ``out``'s descriptor, if any: a piece's own file, never written
+        again, may be sent into anything
+    :param buffer: for copying here where the kernel may not
     """
     if spooled.used:
         _copy(out, target, buffer, slots.fd, slot * slots.size, spooled.used)
@@ -191,7 +207,7 @@ def _append(
         out.write(rest)
     elif rest is not None:
         with open(rest, "rb") as fh:
-            _copy(out, target, buffer, fh.fileno(), 0, os.fstat(fh.fileno()).st_size)
+            _copy(out, anywhere, buffer, fh.fileno(), 0, os.fstat(fh.fileno()).st_size)
         os.unlink(rest)
 
 

@@ -204,9 +204,9 @@ def test_a_piece_bigger_than_its_slot_goes_on_in_a_spool_file_then_is_removed(
     spooled: list[worker.Spooled] = []
     append = parallel._append
 
-    def noting(out: Any, target: Any, buffer: Any, slots: Any, slot: int, piece: Any) -> None:
-        spooled.append(piece)
-        append(out, target, buffer, slots, slot, piece)
+    def noting(out: Any, *how: Any) -> None:
+        spooled.append(how[-1])
+        append(out, *how)
 
     monkeypatch.setattr(parallel, "SLOT", 4096)
     monkeypatch.setattr(parallel, "_append", noting)
@@ -242,7 +242,7 @@ def test_slots_are_written_again_and_the_file_stays_their_size(
                 piece = worker.work(str(big_log), start, stop, line, True, slot)
                 assert piece.rest is None
                 assert piece.records == by_records(big_log, start, stop, line).count(b"\n")
-                parallel._append(out, None, bytearray(1 << 20), slots, slot, piece)
+                parallel._append(out, None, None, bytearray(1 << 20), slots, slot, piece)
                 expected += by_records(big_log, start, stop, line)
         finally:
             worker._WORKER = None
@@ -335,7 +335,7 @@ def test_a_full_spool_sends_the_piece_back(tmp_path: Path) -> None:
         assert piece == (0, by_records(path), by_records(path).count(b"\n"))
         assert uncounted == (0, by_records(path), -1)
         out = io.BytesIO()
-        parallel._append(out, None, bytearray(1 << 20), slots, 1, piece)
+        parallel._append(out, None, None, bytearray(1 << 20), slots, 1, piece)
     assert out.getvalue() == by_records(path)
     assert sorted(path.name for path in tmp_path.iterdir()) == ["slots"]
 
