@@ -12,20 +12,17 @@ go record by record in this process.
 from __future__ import annotations
 
 import collections
-import contextlib
-import errno
 import logging
 import multiprocessing
 import os
 import re
-import stat
 import tempfile
 from collections.abc import Iterator, Sequence
 from multiprocessing.pool import AsyncResult
 from typing import Any, BinaryIO
 
 from osops.exceptions import LogError
-from osops.log import prefilter, worker
+from osops.log import prefilter, spool, worker
 from osops.log.fusing import Fused
 from osops.log.pipeline import Chain, is_stream, lines
 from osops.log.progress import Progress
@@ -80,19 +77,19 @@ def write_json_lines(
     # goes on in a file of its own.
     shm = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None  # noqa: S108
     free = list(range(2 * jobs + 1))  # the most pieces in flight: see below
-    target = _sendable(out)
+    target = spool.sendable(out)
     # Into a pipe or a socket no slot is used: each piece goes to a file of its own, never
     # written again, which the kernel may lend the reader until it is read (see _sendable).
-    slot_size = SLOT if target is not None or _descriptor(out) is None else 0
+    slot_size = SLOT if target is not None or spool.descriptor(out) is None else 0
     buffer = bytearray(_READ)
     with (
-        tempfile.TemporaryDirectory(prefix="osops-parse-", dir=shm) as spool,
-        _slots_file(spool, len(free) * slot_size) as shared,
+        tempfile.TemporaryDirectory(prefix="osops-parse-", dir=shm) as where,
+        spool.slots_file(where, len(free) * slot_size) as shared,
     ):
         slots = worker.Slots(shared.fileno(), slot_size)
         prefilter.wait()  # no thread of this process may be inside Hyperscan at the fork
         context = multiprocessing.get_context("fork")
-        initargs = (fused, chain, spool, slots)
+        initargs = (fused, chain, where, slots)
         with context.Pool(jobs, initializer=worker.start, initargs=initargs) as pool:
             window: collections.deque[tuple[AsyncResult[worker.Spooled], int, int]]
             window = collections.deque()
@@ -100,7 +97,7 @@ def write_json_lines(
             def append_oldest() -> None:
                 result, size, slot = window.popleft()
                 spooled = result.get()
-                _append(out, target, _descriptor(out), buffer, slots, slot, spooled)
+                spool.append(out, target, spool.descriptor(out), buffer, slots, slot, spooled)
                 free.append(slot)
                 if progress is not None:
                     progress.advance(size, spooled.records)
@@ -136,110 +133,6 @@ def json_lines(
                 if progress is not None:
                     progress.advance(stop - start, block.count(b"\n"))
                 yield block
-
-
-def _sendable(out: BinaryIO) -> int | None:
-    """The descriptor of ``out`` if the kernel may copy into it with sendfile, else None.
-
-    Into a regular file or a device, sendfile has copied the bytes when it
-    returns. Into a pipe or a socket it lends the spool's pages until the
-    reader takes them, and a slot is written again as soon as it is free:
-    a slow reader would read the next piece's bytes. There the bytes are
-    copied here.
-    """
-    fd = _descriptor(out)
-    if fd is None:
-        return None
-    mode = os.fstat(fd).st_mode
-    return fd if stat.S_ISREG(mode) or stat.S_ISCHR(mode) else None
-
-
-def _descriptor(out: BinaryIO) -> int | None:
-    """``out``'s file descriptor, or None (a BytesIO)."""
-    try:
-        fd = out.fileno()
-        os.fstat(fd)
-    except (AttributeError, OSError, ValueError):
-        return None
-    return fd
-
-
-@contextlib.contextmanager
-def _slots_file(spool: str, size: int) -> Iterator[BinaryIO]:
-    """The workers' slots, an unlinked file in the spool, its pages allocated now.
-
-    Where the spool (a container's small /dev/shm) cannot hold them, the
-    slots go to the temporary directory instead, so no piece fails to spool.
-    """
-    with tempfile.TemporaryFile(dir=spool) as shared:
-        try:
-            if size:
-                os.posix_fallocate(shared.fileno(), 0, size)
-        except OSError as exc:
-            LOG.debug("no room for %d bytes of slots in %s (%s)", size, spool, exc.strerror)
-        else:
-            yield shared
-            return
-    with tempfile.TemporaryFile() as shared:
-        yield shared
-
-
-def _append(
-    out: BinaryIO,
-    target: int | None,
-    anywhere: int | None,
-    buffer: bytearray,
-    slots: worker.Slots,
-    slot: int,
-    spooled: worker.Spooled,
-) -> None:
-    """Copy one spooled piece to ``out``: its slot, then the rest (removing its file).
-
-    :param target: ``out``'s descriptor where sendfile may send a slot (:func:`_sendable`)
-    :param anywhere: ``out``'s descriptor, if any: a piece's own file, never written
-        again, may be sent into anything
-    :param buffer: for copying here where the kernel may not
-    """
-    if spooled.used:
-        _copy(out, target, buffer, slots.fd, slot * slots.size, spooled.used)
-    rest = spooled.rest
-    if isinstance(rest, bytes):
-        out.write(rest)
-    elif rest is not None:
-        with open(rest, "rb") as fh:
-            _copy(out, anywhere, buffer, fh.fileno(), 0, os.fstat(fh.fileno()).st_size)
-        os.unlink(rest)
-
-
-def _copy(
-    out: BinaryIO, target: int | None, buffer: bytearray, fd: int, at: int, size: int
-) -> None:
-    """``size`` bytes of ``fd`` from offset ``at`` into ``out``.
-
-    :raises LogError: the spool holds fewer bytes than its worker wrote
-    """
-    sent = 0
-    if target is not None:
-        out.flush()
-        try:
-            while sent < size:
-                done = os.sendfile(target, fd, at + sent, size - sent)
-                if done == 0:
-                    break
-                sent += done
-        except OSError as exc:
-            if sent or exc.errno not in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
-                raise
-            # A device sendfile cannot write to (a terminal): copied here below.
-    view = memoryview(buffer)
-    while sent < size:
-        done = os.preadv(fd, [view[: min(size - sent, len(buffer))]], at + sent)
-        if done == 0:
-            break
-        out.write(view[:done])
-        sent += done
-    if sent < size:
-        raise LogError(f"a spooled piece ended {size - sent} bytes early: the spool was cut")
 
 
 def pieces(fused: Fused, path: str, size: int = PIECE) -> Iterator[tuple[int, int, int]]:

@@ -87,8 +87,10 @@ class Galera(Check):
                 unix_socket=self.options["socket"],
                 user=self.options["username"],
                 password=self.options["password"] or "",
-                connect_timeout=self.timeout,
-                read_timeout=self.timeout,
+                # Within the check's timeout, which runs from before pymysql's import:
+                # a server that never answers gets pymysql's own words, not the runner's.
+                connect_timeout=self.timeout * 0.8,
+                read_timeout=self.timeout * 0.8,
             )
         except pymysql.err.OperationalError as exc:
             code = exc.args[0] if exc.args else 0

@@ -176,8 +176,9 @@ class DbSchema(Check):
                 user=self.options["username"],
                 password=self.options["password"] or "",
                 database=database,
-                connect_timeout=self.timeout,
-                read_timeout=self.timeout,
+                # Inside the check's timeout, as galera: pymysql's own words first.
+                connect_timeout=self.timeout * 0.8,
+                read_timeout=self.timeout * 0.8,
             )
         except pymysql.err.OperationalError as exc:
             code = exc.args[0] if exc.args else 0

@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 from test_fuzz import HEADS
 
 from osops.exceptions import LogError
-from osops.log import parallel, pipeline, worker
+from osops.log import parallel, pipeline, spool, worker
 from osops.log.fusing import Fused
 from osops.log.redact import Redact
 
@@ -202,14 +202,14 @@ def test_a_piece_bigger_than_its_slot_goes_on_in_a_spool_file_then_is_removed(
 ) -> None:
     """Slots of 4 KiB: every piece spills; the output is the same and no spool file stays."""
     spooled: list[worker.Spooled] = []
-    append = parallel._append
+    append = spool.append
 
     def noting(out: Any, *how: Any) -> None:
         spooled.append(how[-1])
         append(out, *how)
 
     monkeypatch.setattr(parallel, "SLOT", 4096)
-    monkeypatch.setattr(parallel, "_append", noting)
+    monkeypatch.setattr(spool, "append", noting)
     before = set(Path("/dev/shm").glob("osops-parse-*"))
     for kind in (io.BytesIO, tempfile.TemporaryFile):  # copied here; sent by the kernel
         with kind() as out:
@@ -242,7 +242,7 @@ def test_slots_are_written_again_and_the_file_stays_their_size(
                 piece = worker.work(str(big_log), start, stop, line, True, slot)
                 assert piece.rest is None
                 assert piece.records == by_records(big_log, start, stop, line).count(b"\n")
-                parallel._append(out, None, None, bytearray(1 << 20), slots, slot, piece)
+                spool.append(out, None, None, bytearray(1 << 20), slots, slot, piece)
                 expected += by_records(big_log, start, stop, line)
         finally:
             worker._WORKER = None
@@ -298,16 +298,16 @@ def test_the_slots_go_to_the_temporary_directory_when_the_spool_has_no_room(
         fallocate(fd, offset, size)
 
     used: list[str] = []
-    slots_file = parallel._slots_file
+    slots_file = spool.slots_file
 
     @contextlib.contextmanager
-    def noting(spool: str, size: int) -> Iterator[Any]:
-        with slots_file(spool, size) as shared:
+    def noting(where: str, size: int) -> Iterator[Any]:
+        with slots_file(where, size) as shared:
             used.append(os.readlink(f"/proc/self/fd/{shared.fileno()}"))
             yield shared
 
     monkeypatch.setattr(os, "posix_fallocate", full_shm)
-    monkeypatch.setattr(parallel, "_slots_file", noting)
+    monkeypatch.setattr(spool, "slots_file", noting)
     out = io.BytesIO()
     parallel.write_json_lines(pipeline.build_chain(None), [str(big_log)], out, jobs=2)
     assert out.getvalue() == by_records(big_log)
@@ -335,7 +335,7 @@ def test_a_full_spool_sends_the_piece_back(tmp_path: Path) -> None:
         assert piece == (0, by_records(path), by_records(path).count(b"\n"))
         assert uncounted == (0, by_records(path), -1)
         out = io.BytesIO()
-        parallel._append(out, None, None, bytearray(1 << 20), slots, 1, piece)
+        spool.append(out, None, None, bytearray(1 << 20), slots, 1, piece)
     assert out.getvalue() == by_records(path)
     assert sorted(path.name for path in tmp_path.iterdir()) == ["slots"]
 
