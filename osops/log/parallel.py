@@ -77,10 +77,10 @@ def write_json_lines(
     # goes on in a file of its own.
     shm = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None  # noqa: S108
     free = list(range(2 * jobs + 1))  # the most pieces in flight: see below
-    target = spool.sendable(out)
+    target, anywhere = spool.sendable(out), spool.descriptor(out)
     # Into a pipe or a socket no slot is used: each piece goes to a file of its own, never
-    # written again, which the kernel may lend the reader until it is read (see _sendable).
-    slot_size = SLOT if target is not None or spool.descriptor(out) is None else 0
+    # written again, which the kernel may lend the reader until it is read (spool.sendable).
+    slot_size = SLOT if target is not None or anywhere is None else 0
     buffer = bytearray(_READ)
     with (
         tempfile.TemporaryDirectory(prefix="osops-parse-", dir=shm) as where,
@@ -97,7 +97,7 @@ def write_json_lines(
             def append_oldest() -> None:
                 result, size, slot = window.popleft()
                 spooled = result.get()
-                spool.append(out, target, spool.descriptor(out), buffer, slots, slot, spooled)
+                spool.append(out, target, anywhere, buffer, slots, slot, spooled)
                 free.append(slot)
                 if progress is not None:
                     progress.advance(size, spooled.records)
